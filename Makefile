@@ -1,0 +1,71 @@
+# rulkit + companion book. `make book` builds the book, `make test` runs every check.
+# Both create the virtual environment .venv on first use.
+#
+# TORCH: the torch requirement installed before the project. Users get the registry's
+# default build; CI passes TORCH="torch==2.13.0" (the CPU build) to avoid a CUDA download.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+TORCH  ?= torch
+NB     := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+export PYTHONWARNINGS ?= ignore::DeprecationWarning
+
+.PHONY: setup demo book test lint unit nbval browser notebooks sync student bench clean help
+
+help:
+	@echo "make book      set up .venv and build the book into _build/html"
+	@echo "make test      set up .venv and run lint, unit tests, nbval, book build, browser test"
+	@echo "make demo      set up .venv and train the smoke profile on FD001 (about a minute on a CPU)"
+	@echo "make notebooks re-execute every notebook in place (authors; needs the C-MAPSS files)"
+	@echo "make student   regenerate the student copies (exercise solutions removed)"
+	@echo "make bench     run the CPU benchmarks in benchmarks/"
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "$(TORCH)"
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(BIN)/activate
+
+setup: $(BIN)/activate
+
+demo: setup
+	$(BIN)/rulkit train --subset FD001 --method grace --seed 0 --profile smoke --out .scratch/demo
+
+book: setup
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: setup
+	$(BIN)/pytest -q tests
+
+nbval: setup
+	$(BIN)/pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider $(NB)
+
+browser: book
+	$(BIN)/pytest -q -m browser tests/test_book_browser.py
+
+test: lint unit nbval browser
+
+notebooks: setup
+	$(BIN)/jupytext --sync $(NB)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $(NB)
+	$(BIN)/jupytext --sync $(NB)
+	$(MAKE) student
+
+sync: setup
+	$(BIN)/jupytext --sync $(NB)
+
+student: setup
+	$(BIN)/python scripts/make_student_notebooks.py
+
+bench: setup
+	$(BIN)/python benchmarks/bench_prepare.py
+	$(BIN)/python benchmarks/bench_train_step.py
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache .scratch

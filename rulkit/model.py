@@ -1,0 +1,135 @@
+"""The DualTaskModel: CNN -> BiLSTM -> self-attention -> shared funnel -> two heads
+(book chapters 8-11).
+
+Everything up to the funnel is the *shared backbone*; GABA measures each task's
+gradient on exactly those parameters (:meth:`DualTaskModel.shared_parameters`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+
+def conv_block(c_in: int, c_out: int, dropout: float) -> nn.Sequential:
+    """Conv1d (k=3, same length, no bias: BatchNorm supplies it) -> BN -> ReLU -> Dropout."""
+    return nn.Sequential(
+        nn.Conv1d(c_in, c_out, kernel_size=3, padding=1, bias=False),
+        nn.BatchNorm1d(c_out),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+    )
+
+
+def mlp(sizes: list[int], dropout: float = 0.0, final_activation: bool = True) -> nn.Sequential:
+    """Linear layers of the given sizes with ReLU (and optional Dropout) between them."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2 or final_activation:
+            layers.append(nn.ReLU())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+class DualTaskModel(nn.Module):
+    """Predicts RUL (regression) and a 3-class health state from one window."""
+
+    def __init__(
+        self,
+        n_features: int = 17,
+        conv_channels: tuple[int, ...] = (64, 128, 64),
+        conv_dropout: float = 0.15,
+        lstm_hidden: int = 256,
+        lstm_layers: int = 2,
+        lstm_dropout: float = 0.3,
+        attention_heads: int = 8,
+        attention_dropout: float = 0.1,
+        funnel: tuple[int, ...] = (256, 64, 32),
+        funnel_dropout: float = 0.2,
+        rul_head: tuple[int, ...] = (64, 32, 16),
+        health_head: tuple[int, ...] = (32, 16),
+        n_health_classes: int = 3,
+    ):
+        super().__init__()
+        channels = [n_features, *conv_channels]
+        self.cnn = nn.Sequential(
+            *[conv_block(a, b, conv_dropout) for a, b in zip(channels[:-1], channels[1:])]
+        )
+        self.lstm = nn.LSTM(
+            channels[-1],
+            lstm_hidden,
+            num_layers=lstm_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=lstm_dropout if lstm_layers > 1 else 0.0,
+        )
+        width = 2 * lstm_hidden
+        self.attention = nn.MultiheadAttention(width, attention_heads, batch_first=True)
+        self.attention_dropout = nn.Dropout(attention_dropout)
+        self.attention_norm = nn.LayerNorm(width)
+        self.funnel = mlp([width, *funnel], dropout=funnel_dropout)
+        self.rul_head = mlp([funnel[-1], *rul_head, 1])  # final ReLU keeps RUL >= 0
+        self.health_head = mlp([funnel[-1], *health_head, n_health_classes], final_activation=False)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Shared representation (B, funnel[-1]) of windows x (B, T, F)."""
+        h = self.cnn(x.transpose(1, 2)).transpose(1, 2)  # Conv1d wants (B, C, T)
+        h, _ = self.lstm(h)  # (B, T, 2H)
+        # Only the last time step is pooled, so only its query is computed: the same
+        # numbers as attending from every step and then keeping the last, at half the cost.
+        last = h[:, -1:]
+        a, _ = self.attention(last, h, h, need_weights=False)
+        z = self.attention_norm(last + self.attention_dropout(a))  # post-norm residual
+        return self.funnel(z[:, 0])
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.features(x)
+        return self.rul_head(z).squeeze(-1), self.health_head(z)
+
+    def head_modules(self) -> dict[str, nn.Module]:
+        return {"rul_head": self.rul_head, "health_head": self.health_head}
+
+    def shared_parameters(self) -> Iterator[nn.Parameter]:
+        """Parameters of the shared backbone (everything but the two heads)."""
+        heads = {id(p) for m in self.head_modules().values() for p in m.parameters()}
+        return (p for p in self.parameters() if id(p) not in heads)
+
+    def head_parameters(self, task: str | None = None) -> Iterator[nn.Parameter]:
+        """Parameters of one head (``'rul'`` or ``'health'``), or of both."""
+        names = {"rul": ["rul_head"], "health": ["health_head"], None: ["rul_head", "health_head"]}
+        if task not in names:
+            raise ValueError(f"task must be 'rul', 'health' or None, got {task!r}")
+        return (p for name in names[task] for p in getattr(self, name).parameters())
+
+    def parameter_table(self) -> list[tuple[str, int]]:
+        """(block, parameter count) for each block, in data-flow order."""
+        blocks = [
+            ("cnn", self.cnn),
+            ("bilstm", self.lstm),
+            ("attention", self.attention),
+            ("attention_norm", self.attention_norm),
+            ("funnel", self.funnel),
+            ("rul_head", self.rul_head),
+            ("health_head", self.health_head),
+        ]
+        return [(name, sum(p.numel() for p in m.parameters())) for name, m in blocks]
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def parameter_summary(model: DualTaskModel) -> str:
+    """A small text table of parameters per block, with the shared/heads split."""
+    rows = model.parameter_table()
+    total = sum(n for _, n in rows)
+    shared = sum(p.numel() for p in model.shared_parameters())
+    lines = [f"{'block':<16}{'parameters':>12}{'share':>8}"]
+    lines += [f"{name:<16}{n:>12,}{n / total:>8.1%}" for name, n in rows]
+    lines.append(f"{'total':<16}{total:>12,}")
+    lines.append(f"{'shared backbone':<16}{shared:>12,}{shared / total:>8.1%}")
+    return "\n".join(lines)

@@ -1,0 +1,118 @@
+"""Run results: one JSON file per run, written atomically, read back for reports.
+
+The schema is documented in ``book/results_schema.md``; :data:`SCHEMA_VERSION`
+changes whenever a field changes meaning.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class RunResult:
+    subset: str
+    method: str
+    seed: int
+    profile: str
+    config: dict
+    provenance: dict
+    status: str = "running"  # "ok" or "failed"
+    error: str | None = None
+    test: dict = field(default_factory=dict)
+    val: dict = field(default_factory=dict)
+    per_engine: dict = field(default_factory=dict)
+    best_epoch: int | None = None
+    epochs_run: int | None = None
+    steps: int | None = None
+    curves: dict = field(default_factory=dict)
+    task_history: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    schema: int = SCHEMA_VERSION
+
+    @classmethod
+    def start(cls, config, provenance: dict) -> RunResult:
+        return cls(
+            config.subset, config.method, config.seed, config.profile, asdict(config), provenance
+        )
+
+    @property
+    def name(self) -> str:
+        return run_name(self.subset, self.method, self.seed, self.profile)
+
+    def to_dict(self, max_history: int = 500) -> dict:
+        out = asdict(self)
+        out["task_history"] = downsample(self.task_history, max_history)
+        return out
+
+    def __repr__(self) -> str:
+        if self.status != "ok":
+            return f"RunResult({self.name}: {self.status}: {self.error})"
+        t = self.test
+        return (
+            f"RunResult({self.name}: test RMSE {t['rmse']:.2f}, NASA {t['nasa']:.1f}, "
+            f"health acc {t['accuracy']:.2f}; best epoch {self.best_epoch}/{self.epochs_run})"
+        )
+
+
+def run_name(subset: str, method: str, seed: int, profile: str) -> str:
+    return f"{subset}_{method}_seed{seed}_{profile}"
+
+
+def downsample(columns: dict, max_points: int) -> dict:
+    """Keep at most ``max_points`` evenly spaced rows of equally long columns."""
+    lengths = {len(v) for v in columns.values()}
+    if not columns or lengths == {0} or max(lengths) <= max_points:
+        return dict(columns)
+    n = max(lengths)
+    keep = sorted({round(i * (n - 1) / (max_points - 1)) for i in range(max_points)})
+    return {k: [v[i] for i in keep] for k, v in columns.items()}
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, then rename: never a torn file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def result_path(
+    out_dir: str | os.PathLike, subset: str, method: str, seed: int, profile: str
+) -> Path:
+    return Path(out_dir) / f"{run_name(subset, method, seed, profile)}.json"
+
+
+def write_result(result: RunResult, out_dir: str | os.PathLike) -> Path:
+    path = result_path(out_dir, result.subset, result.method, result.seed, result.profile)
+    atomic_write_text(path, json.dumps(result.to_dict(), indent=1, allow_nan=True))
+    return path
+
+
+def load_results(folder: str | os.PathLike, status: str | None = "ok") -> list[dict]:
+    """All result files under ``folder`` (recursively), optionally of one status."""
+    out = []
+    for path in sorted(Path(folder).rglob("*.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if not isinstance(record, dict) or "schema" not in record or "method" not in record:
+            continue
+        if status is None or record.get("status") == status:
+            record["_path"] = str(path)
+            out.append(record)
+    return out
