@@ -53,7 +53,7 @@ test: lint unit nbval browser
 
 notebooks: setup
 	$(BIN)/jupytext --sync $(NB)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $(NB)
+	$(BIN)/jupyter execute --inplace --timeout=900 $(NB)
 	$(BIN)/jupytext --sync $(NB)
 	$(MAKE) student
 

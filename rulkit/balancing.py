@@ -50,13 +50,15 @@ def inverse_norm_weights(
 def project_to_floor(weights: torch.Tensor, floor: float, total: float = 1.0) -> torch.Tensor:
     """Raise weights below ``floor * total`` to it and rescale the others so the sum stays
     ``total``; repeated K times because rescaling can push another weight under the floor.
-    Branch-free, so it never waits on the GPU."""
+    A weight once pinned to the floor stays pinned (rescaling it again could take it back
+    under the floor), so K rounds always suffice. Branch-free, so it never waits on the GPU."""
     lo = floor * total
     w = weights
+    low = torch.zeros_like(w, dtype=torch.bool)
     for _ in range(len(weights)):
-        low = w < lo
+        low = low | (w < lo)
         rest = torch.where(low, torch.zeros_like(w), w)
-        free = total - lo * low.sum()
+        free = total - lo * low.to(w.dtype).sum()  # keep float64 inputs in float64
         w = torch.where(low, torch.full_like(w, lo), rest * free / rest.sum().clamp_min(1e-12))
     return w
 

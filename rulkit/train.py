@@ -66,6 +66,7 @@ class TrainConfig:
     gaba_warmup_steps: int = 100
     gradnorm_alpha: float = 1.5
     dwa_temperature: float = 2.0
+    model: dict = field(default_factory=dict)  # DualTaskModel overrides (tests use a tiny one)
     # engineering (none of these change the method)
     device: str = "auto"
     amp: bool = False  # bf16 autocast, CUDA only
@@ -145,6 +146,70 @@ class EMA:
         torch._foreach_lerp_(self._params, list(model.parameters()), 1 - d)
         for mine, theirs in zip(self._buffers, model.buffers()):
             mine.copy_(theirs)
+
+
+class TrainingStep:
+    """The model, its balancer and optimiser, and one update on one batch.
+
+    For methods that need per-task gradient norms (GABA, GRACE, GradNorm) both
+    task gradients are taken once: their norms on the shared backbone feed the
+    balancer and their weighted sum is the update, so there is no third backward
+    pass. Other methods backpropagate the balancer's loss once, and measure the
+    norms only on the steps that are recorded.
+    """
+
+    def __init__(self, config: TrainConfig, n_features: int, device: torch.device):
+        self.config = config
+        self.method = get_method(config.method)
+        self.model = DualTaskModel(n_features=n_features, **config.model).to(device)
+        self.balancer = self.method.make_balancer(config).to(device)
+        self.shared = list(self.model.shared_parameters())
+        self.params = self.shared + list(self.model.head_parameters())
+        balancer_params = [p for p in self.balancer.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(
+            [
+                {"params": self.params, "weight_decay": config.weight_decay},
+                {"params": balancer_params, "weight_decay": 0.0},
+            ],
+            lr=config.lr,
+            **({"fused": True} if device.type == "cuda" else {}),
+        )
+        self.ema = EMA(self.model, config.ema_decay)
+        self.forward = torch.compile(self.model) if config.compile else self.model
+        self.amp = config.amp and device.type == "cuda"
+
+    def set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def __call__(self, x, y_rul, y_health, record: bool = False, poison: bool = False):
+        """One update; returns (task losses, task weights, shared grad norms or None,
+        total grad norm before clipping), all detached device tensors."""
+        cfg = self.config
+        with torch.autocast(x.device.type, torch.bfloat16, enabled=self.amp):
+            rul_pred, logits = self.forward(x)
+        losses = task_losses(rul_pred.float(), y_rul, logits.float(), y_health,
+                             self.method.amnl, cfg.wmse_normalise, cfg.rul_cap)  # fmt: skip
+        if poison:  # test hook for the non-finite guard
+            losses = losses * torch.tensor(float("nan"), device=losses.device)
+        self.optimizer.zero_grad(set_to_none=True)
+        norms = None
+        if self.balancer.needs_grad_norms:
+            per_task = task_gradients(losses, self.params)
+            norms = torch.stack([global_norm(g[: len(self.shared)]) for g in per_task])
+            self.balancer.observe(norms, losses)
+            weights = self.balancer.weights()
+            for p, g in zip(self.params, combine_gradients(per_task, weights)):
+                p.grad = g
+        else:
+            if record:
+                norms = shared_grad_norms(self.model, losses)
+            weights = self.balancer.weights()
+            self.balancer.loss(losses).backward()
+        total_norm = torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
+        self.optimizer.step()
+        self.ema.update(self.model)
+        return losses.detach(), weights.detach(), norms, total_norm
 
 
 @torch.no_grad()
@@ -286,7 +351,6 @@ def _train(
     device = config.resolved_device()
     if config.threads:
         torch.set_num_threads(config.threads)
-    method = get_method(config.method)
     gen = seed_everything(config.seed)
     data = data if data is not None else prepare_for(config)
     tensors = _to_device(data, device)
@@ -295,21 +359,8 @@ def _train(
     if n < 2:
         raise ValueError(f"{config.subset}: only {n} training windows; use more engines")
 
-    model = DualTaskModel(n_features=data.n_features).to(device)
-    balancer = method.make_balancer(config).to(device)
-    shared = list(model.shared_parameters())
-    params = shared + list(model.head_parameters())
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": params, "weight_decay": config.weight_decay},
-            {"params": [p for p in balancer.parameters() if p.requires_grad], "weight_decay": 0.0},
-        ],
-        lr=config.lr,
-        **({"fused": True} if device.type == "cuda" else {}),
-    )
-    ema = EMA(model, config.ema_decay)
-    forward = torch.compile(model) if config.compile else model
-    amp = config.amp and device.type == "cuda"
+    stepper = TrainingStep(config, data.n_features, device)
+    model, ema = stepper.model, stepper.ema
     steps_per_epoch = max(1, n // config.batch_size)  # last partial batch dropped
     lr = _Lr(
         config.lr,
@@ -351,42 +402,13 @@ def _train(
         for b in range(steps_per_epoch):
             idx = order[b * config.batch_size : (b + 1) * config.batch_size]
             step += 1
-            for group in optimizer.param_groups:
-                group["lr"] = lr.at(step)
-            with torch.autocast(device.type, torch.bfloat16, enabled=amp):
-                rul_pred, logits = forward(X[idx])
-            losses = task_losses(
-                rul_pred.float(),
-                y_rul[idx],
-                logits.float(),
-                y_health[idx],
-                method.amnl,
-                config.wmse_normalise,
-                config.rul_cap,
-            )
-            if nan_at == step:
-                losses = losses * torch.tensor(float("nan"), device=device)
+            stepper.set_lr(lr.at(step))
             record = step % config.record_every == 0 or step == 1
-            optimizer.zero_grad(set_to_none=True)
-            if balancer.needs_grad_norms:
-                # Both task gradients once: their shared-part norms drive the balancer,
-                # and their weighted sum is the update (no third backward pass).
-                per_task = task_gradients(losses, params)
-                norms = torch.stack([global_norm(g[: len(shared)]) for g in per_task])
-                balancer.observe(norms, losses)
-                weights = balancer.weights()
-                for p, g in zip(params, combine_gradients(per_task, weights)):
-                    p.grad = g
-            else:
-                if record:
-                    norms = shared_grad_norms(model, losses)
-                weights = balancer.weights()
-                balancer.loss(losses).backward()
+            losses, weights, norms, total_norm = stepper(
+                X[idx], y_rul[idx], y_health[idx], record=record, poison=nan_at == step
+            )
             if record:
                 history.add(step, weights, norms)
-            total_norm = torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
-            optimizer.step()
-            ema.update(model)
             loss_sum += losses.detach() + 0 * total_norm  # NaN in the gradient shows up here too
             weight_sum += weights.detach()
 
@@ -396,8 +418,8 @@ def _train(
                 f"non-finite loss or gradient in epoch {epoch} (steps {step - steps_per_epoch + 1}"
                 f"-{step}); task losses {epoch_losses.tolist()}"
             )
-        balancer.end_epoch(epoch_losses)
-        val_pred, _ = predict(ema.model, tensors["val"]["X"], config.eval_batch_size, amp)
+        stepper.balancer.end_epoch(epoch_losses)
+        val_pred, _ = predict(ema.model, tensors["val"]["X"], config.eval_batch_size, stepper.amp)
         val_rmse = float(torch.sqrt(torch.mean((val_pred - tensors["val"]["y_rul"]) ** 2)))
         lr.epoch_end(val_rmse)
         mean_w = (weight_sum / steps_per_epoch).tolist()
@@ -420,7 +442,9 @@ def _train(
 
     # Test once, with the EMA weights of the best validation epoch.
     ema.model.load_state_dict(best["state"])
-    test_pred, test_logits = predict(ema.model, tensors["test"]["X"], config.eval_batch_size, amp)
+    test_pred, test_logits = predict(
+        ema.model, tensors["test"]["X"], config.eval_batch_size, stepper.amp
+    )
     pred = test_pred.cpu().numpy().astype(np.float64)
     test = data.test
     result.test = {

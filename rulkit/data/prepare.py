@@ -143,7 +143,7 @@ def fit_state(
         sensor_mean=[],
         sensor_std=[],
         setting_mean=settings.mean(axis=0).tolist(),
-        setting_std=np.maximum(settings.std(axis=0), STD_FLOOR).tolist(),
+        setting_std=np.where(settings.std(axis=0) < STD_FLOOR, 1.0, settings.std(axis=0)).tolist(),
         seed=seed,
         **meta,
     )

@@ -1,0 +1,189 @@
+"""The ``rulkit`` command: train one run, sweep a grid, report results, fetch the data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .data.cmapss import SUBSETS
+from .methods import METHODS
+
+EPILOG = """examples:
+  rulkit fetch                                  download C-MAPSS into the cache (once)
+  rulkit train --subset FD001 --method grace    one run (smoke profile on a CPU, full on a GPU)
+  rulkit sweep --subsets FD002 FD004 --methods baseline amnl gaba grace --seeds 0-4 --out results
+  rulkit report results --out results/report   tables and figures from result files
+
+methods: {methods}
+subsets: {subsets}
+The data folder is --data-dir, else $RULKIT_DATA_DIR, else ~/.cache/rulkit/CMAPSSData."""
+
+
+def _split(values: list[str]) -> list[str]:
+    return [v for item in values for v in item.replace(",", " ").split()]
+
+
+def _overrides(pairs: list[str]) -> dict:
+    """``--set key=value`` pairs; values are JSON where they parse, strings otherwise."""
+    out = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise SystemExit(f"--set expects key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--profile",
+        default="auto",
+        choices=["auto", "smoke", "full"],
+        help="smoke: a few engines and epochs (CPU minute); full: the book's recipe; "
+        "auto: full on a GPU, smoke otherwise (default)",
+    )
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        default=[],
+        help="override any TrainConfig field, e.g. --set max_epochs=50 (repeatable)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rulkit",
+        description="Train and evaluate the DualTaskModel on NASA C-MAPSS with AMNL, GABA, GRACE "
+        "and reference task-balancing methods.",
+        epilog=EPILOG.format(methods=", ".join(METHODS), subsets=", ".join(SUBSETS)),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train one run and write its result file")
+    p.add_argument("--subset", default="FD001", help=f"one of {', '.join(SUBSETS)}")
+    p.add_argument("--method", default="grace", help=f"one of {', '.join(METHODS)}")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="results", help="folder for the result JSON (default results)")
+    p.add_argument("--data-dir", default=None, help="folder holding the C-MAPSS text files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _common(p)
+
+    p = sub.add_parser("sweep", help="run a grid of subsets x methods x seeds (resumable)")
+    p.add_argument("--subsets", nargs="+", default=["FD001"], help="e.g. FD002 FD004")
+    p.add_argument("--methods", nargs="+", default=["baseline", "amnl", "gaba", "grace"])
+    p.add_argument("--seeds", nargs="+", default=["0"], help="e.g. 0-4 or 0,1,2")
+    p.add_argument("--out", default="results")
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time on the device")
+    p.add_argument(
+        "--budget-minutes",
+        type=float,
+        default=None,
+        help="start no run that would end after this many minutes",
+    )
+    p.add_argument("--retry-failed", action="store_true", help="rerun runs whose status is failed")
+    p.add_argument("--data-dir", default=None, help="folder holding the C-MAPSS text files")
+    p.add_argument("--quiet", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("report", help="tables and figures from a folder of result files")
+    p.add_argument("results", help="folder with result JSON files")
+    p.add_argument("--out", default=None, help="output folder (default RESULTS/report)")
+    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples")
+
+    p = sub.add_parser("fetch", help="download the C-MAPSS files into the cache (once)")
+    p.add_argument("--data-dir", default=None)
+    return parser
+
+
+def _validate(subsets: list[str], methods: list[str]) -> None:
+    from .data.cmapss import check_subset
+    from .methods import get_method
+
+    try:
+        for s in subsets:
+            check_subset(s)
+        for m in methods:
+            get_method(m)
+    except ValueError as err:
+        raise SystemExit(f"rulkit: error: {err}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "fetch":
+        from .data import fetch_cmapss
+
+        print(fetch_cmapss(args.data_dir))
+        return 0
+
+    if args.command == "report":
+        from .report import build_report
+
+        if not Path(args.results).is_dir():
+            raise SystemExit(f"rulkit: error: {args.results} is not a folder")
+        written = build_report(args.results, args.out, n_boot=args.bootstrap)
+        for key, value in written.items():
+            print(f"{key}: {value}")
+        return 0
+
+    overrides = _overrides(args.set)
+    if args.data_dir:
+        overrides["data_dir"] = args.data_dir
+    if args.command == "train":
+        _validate([args.subset], [args.method])
+        from .results import result_path
+        from .train import profile_config, train
+
+        try:
+            cfg = profile_config(
+                args.profile,
+                subset=args.subset.upper(),
+                method=args.method.lower(),
+                seed=args.seed,
+                device=args.device,
+                **overrides,
+            )
+        except TypeError as err:
+            raise SystemExit(f"rulkit: error: {err}") from None
+        result = train(cfg, progress=not args.quiet, out_dir=args.out)
+        path = result_path(args.out, cfg.subset, cfg.method, cfg.seed, cfg.profile)
+        print(f"{result!r}\nwritten to {path}")
+        return 0 if result.status == "ok" else 1
+
+    if args.command == "sweep":
+        from .sweep import parse_seeds, sweep
+
+        subsets, methods = [s.upper() for s in _split(args.subsets)], _split(args.methods)
+        _validate(subsets, methods)
+        summary = sweep(
+            subsets,
+            methods,
+            parse_seeds(args.seeds),
+            args.out,
+            args.profile,
+            args.device,
+            args.jobs,
+            args.budget_minutes,
+            overrides,
+            args.retry_failed,
+            progress=not args.quiet,
+        )
+        print(
+            f"sweep: {summary['planned']} planned, {summary['skipped']} already done, "
+            f"{summary['ok']} ok, {summary['failed']} failed, {summary['not_started']} not started "
+            f"(budget), {summary['minutes']} min"
+        )
+        return 0 if summary["failed"] == 0 else 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Report tables and figures from a handful of fake result files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rulkit import published
+from rulkit.cli import main
+from rulkit.report import bootstrap_ci, build_report, comparison_table, summary_table
+from rulkit.results import RunResult, load_results, write_result
+from rulkit.train import TrainConfig
+
+
+def fake_result(subset, method, seed, bias, n_engines=20, profile="full") -> RunResult:
+    true = np.random.default_rng(int(subset[2:])).uniform(5, 125, n_engines)  # same engines
+    rng = np.random.default_rng([int(subset[2:]), len(method), seed])
+    pred = true + bias + rng.normal(0, 3, n_engines)
+    config = TrainConfig(subset=subset, method=method, seed=seed, profile=profile)
+    result = RunResult.start(config, {"device_name": "fake", "wall_time_s": 1.0})
+    err = pred - true
+    result.status = "ok"
+    result.test = {"rmse": float(np.sqrt(np.mean(err**2))),
+                   "nasa": float(np.where(err < 0, np.expm1(-err / 13), np.expm1(err / 10)).sum()),
+                   "rmse_uncapped": 0.0, "nasa_uncapped": 0.0, "accuracy": 0.5, "macro_f1": 0.4}  # fmt: skip
+    result.per_engine = {"unit": list(range(1, n_engines + 1)), "true": true.tolist(),
+                         "true_uncapped": true.tolist(), "pred": pred.tolist()}  # fmt: skip
+    steps = list(range(0, 100, 10))
+    result.task_history = {"step": steps, "weight_rul": [0.5] * 10, "weight_health": [0.5] * 10,
+                           "grad_norm_rul": [1.0] * 10, "grad_norm_health": [0.01] * 10}  # fmt: skip
+    return result
+
+
+@pytest.fixture
+def results_dir(tmp_path):
+    for subset in ("FD002", "FD004"):
+        for method, bias in (("amnl", -2.0), ("grace", 1.0)):
+            for seed in range(3):
+                write_result(fake_result(subset, method, seed, bias), tmp_path)
+    failed = fake_result("FD002", "gaba", 0, 0.0)
+    failed.status, failed.error = "failed", "NonFiniteError: boom"
+    write_result(failed, tmp_path)
+    (tmp_path / "notes.json").write_text(json.dumps({"unrelated": True}))
+    return tmp_path
+
+
+def test_load_results_filters_status_and_foreign_json(results_dir):
+    assert len(load_results(results_dir)) == 12
+    assert len(load_results(results_dir, status=None)) == 13
+
+
+def test_summary_matches_numpy(results_dir):
+    records = load_results(results_dir)
+    summary = summary_table(records, n_boot=300)
+    cell = summary[(summary.subset == "FD002") & (summary.method == "grace")].iloc[0]
+    rmses = [
+        r["test"]["rmse"] for r in records if r["subset"] == "FD002" and r["method"] == "grace"
+    ]
+    assert cell.seeds == 3
+    assert cell.rmse_mean == pytest.approx(np.mean(rmses))
+    assert cell.rmse_std == pytest.approx(np.std(rmses, ddof=1))
+    assert cell.rmse_ci_low < cell.rmse_mean < cell.rmse_ci_high
+
+
+def test_bootstrap_interval_shrinks_with_agreement():
+    same = [fake_result("FD001", "amnl", 0, 0.0, n_engines=200)] * 3
+    ci = bootstrap_ci([r.to_dict() for r in same], n_boot=500)
+    rmse = same[0].test["rmse"]
+    assert ci["rmse"][0] < rmse < ci["rmse"][1]
+    assert ci["rmse"][1] - ci["rmse"][0] < 1.5
+
+
+def test_comparison_keeps_book_and_ours_apart(results_dir):
+    summary = summary_table(load_results(results_dir), n_boot=100)
+    table = comparison_table(summary, "full")
+    assert len(table) == len(published.BOOK)
+    row = table[(table.subset == "FD002+FD004") & (table.method == "grace")].iloc[0]
+    assert row["book RMSE (published)"] == "7.92"
+    ours = summary[summary.method == "grace"].rmse_mean.mean()
+    assert row["rulkit RMSE (full, measured)"] == f"{ours:.2f}"
+    missing = table[(table.subset == "FD001") & (table.method == "baseline")].iloc[0]
+    assert missing["rulkit RMSE (full, measured)"] == "-" and missing["rulkit seeds"] == 0
+
+
+def test_report_cli_writes_tables_and_figures(results_dir, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["report", str(results_dir), "--out", str(out), "--bootstrap", "200"]) == 0
+    for name in ("summary.md", "summary.csv", "runs.csv", "pareto_full.png",
+                 "task_weights_full.png"):  # fmt: skip
+        assert (out / name).stat().st_size > 0, name
+    text = (out / "summary.md").read_text()
+    assert "published" in text and "measured" in text and "Protocol" in text
+    assert "12 runs" in text
+
+
+def test_report_on_empty_folder(tmp_path):
+    written = build_report(tmp_path, tmp_path / "r")
+    assert written["n_runs"] == 0 and "No successful" in (tmp_path / "r" / "README.md").read_text()

@@ -1,0 +1,118 @@
+"""The training engine on a synthetic fleet with a tiny model (seconds per run)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from rulkit.data import prepare, synthetic_tables
+from rulkit.methods import METHODS
+from rulkit.train import NonFiniteError, TrainConfig, profile_config, train
+
+TINY_MODEL = {
+    "conv_channels": [8, 8, 8],
+    "lstm_hidden": 16,
+    "attention_heads": 2,
+    "funnel": [32, 16, 8],
+    "rul_head": [8],
+    "health_head": [8],
+}
+
+
+def tiny_config(method="grace", seed=0, **overrides) -> TrainConfig:
+    base = dict(subset="FD001", method=method, seed=seed, model=TINY_MODEL, batch_size=64,
+                max_epochs=5, lr=1e-2, warmup_epochs=1, gaba_warmup_steps=5, device="cpu",
+                threads=1, record_every=1)  # fmt: skip
+    return profile_config("smoke", **{**base, **overrides})
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    return prepare(tables=synthetic_tables(n_train=12, n_test=8, seed=1), seed=0)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_trains_and_reports(method, fleet, tmp_path):
+    result = train(tiny_config(method), data=fleet, progress=False, out_dir=tmp_path)
+    assert result.status == "ok", result.error
+    assert all(math.isfinite(result.test[k]) for k in ("rmse", "nasa", "accuracy", "macro_f1"))
+    losses = result.curves["train_loss_rul"]
+    assert losses[-1] < 0.8 * losses[0], f"{method}: RUL loss did not fall: {losses}"
+    saved = json.loads((tmp_path / f"FD001_{method}_seed0_smoke.json").read_text())
+    for key in ("subset", "method", "seed", "profile", "config", "test", "per_engine",
+                "best_epoch", "epochs_run", "curves", "task_history", "provenance", "status"):  # fmt: skip
+        assert key in saved, key
+    assert saved["status"] == "ok" and saved["error"] is None
+    assert len(saved["per_engine"]["pred"]) == len(fleet.test) == 8
+    for key in ("device", "torch", "git_commit", "wall_time_s", "python"):
+        assert key in saved["provenance"], key
+    assert saved["config"]["method"] == method
+    assert 1 <= saved["best_epoch"] <= saved["epochs_run"] <= 5
+
+
+def test_same_seed_same_metrics(fleet):
+    a = train(tiny_config("gaba", max_epochs=2), data=fleet, progress=False)
+    b = train(tiny_config("gaba", max_epochs=2), data=fleet, progress=False)
+    c = train(tiny_config("gaba", max_epochs=2, seed=1), data=fleet, progress=False)
+    assert a.test == b.test and a.per_engine == b.per_engine
+    assert a.curves["val_rmse"] == b.curves["val_rmse"]
+    assert a.per_engine["pred"] != c.per_engine["pred"]
+
+
+def test_gaba_weights_warmup_floor_and_sum(fleet):
+    cfg = tiny_config("gaba", gaba_warmup_steps=7, gaba_floor=0.2, gaba_beta=0.5, max_epochs=2)
+    h = train(cfg, data=fleet, progress=False).task_history
+    w = np.column_stack([h["weight_rul"], h["weight_health"]])
+    steps = np.asarray(h["step"])
+    assert (w[steps <= 7] == 0.5).all(), "weights must be exactly 0.5/0.5 during warm-up"
+    after = w[steps > 7]
+    assert len(after) and not np.allclose(after, 0.5), "weights never moved after warm-up"
+    assert (w >= 0.2 - 1e-6).all(), "a weight fell below the floor"
+    np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-6)
+    assert (np.asarray(h["grad_norm_rul"]) > 0).all()
+
+
+def test_baseline_records_grad_norms_too(fleet):
+    h = train(tiny_config("baseline", max_epochs=1), data=fleet, progress=False).task_history
+    assert len(h["step"]) > 3 and (np.asarray(h["grad_norm_health"]) > 0).all()
+    assert set(h["weight_rul"]) == {0.5}
+
+
+def test_nan_loss_stops_the_run_and_is_recorded(fleet, tmp_path):
+    result = train(tiny_config("grace"), data=fleet, progress=False, out_dir=tmp_path,
+                   fault_injection={"nan_at_step": 3})  # fmt: skip
+    assert result.status == "failed"
+    assert "non-finite" in result.error and "epoch 1" in result.error
+    saved = json.loads((tmp_path / "FD001_grace_seed0_smoke.json").read_text())
+    assert saved["status"] == "failed" and "NonFiniteError" in saved["error"]
+
+
+def test_test_set_is_not_used_for_selection(fleet):
+    """Scrambling the test targets changes no training curve and no chosen epoch."""
+    a = train(tiny_config("amnl", max_epochs=3), data=fleet, progress=False)
+    scrambled = prepare(tables=synthetic_tables(n_train=12, n_test=8, seed=1), seed=0)
+    scrambled.test.y_rul[:] = 0.0
+    scrambled.test.X[:] = 123.0
+    b = train(tiny_config("amnl", max_epochs=3), data=scrambled, progress=False)
+    assert a.curves == b.curves and a.best_epoch == b.best_epoch
+    assert a.test["rmse"] != b.test["rmse"]
+
+
+def test_profiles():
+    smoke = profile_config("smoke")
+    full = profile_config("full")
+    assert full.max_epochs == 500 and full.batch_size == 256 and full.max_train_engines is None
+    assert smoke.max_train_engines and smoke.max_epochs < 20
+    auto = profile_config("auto", device="cpu")
+    assert auto.profile == "smoke"
+    with pytest.raises(ValueError, match="valid profiles"):
+        profile_config("huge")
+    with pytest.raises(TypeError, match="unknown config"):
+        profile_config("smoke", epochs=3)
+
+
+def test_non_finite_error_is_a_runtime_error():
+    assert issubclass(NonFiniteError, RuntimeError)
+    assert torch.get_num_threads() >= 1
