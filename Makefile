@@ -41,7 +41,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 unit: setup
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -m "not browser" tests
 
 nbval: setup
 	$(BIN)/pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider $(NB)
@@ -65,7 +65,7 @@ student: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_prepare.py
-	$(BIN)/python benchmarks/bench_train_step.py
+	$(BIN)/python benchmarks/bench_training.py
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .scratch

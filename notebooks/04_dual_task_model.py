@@ -375,7 +375,7 @@ print(f"total:           {n_shared + n_rul_head + n_health_head:>10,}")
 assert n_shared + n_rul_head + n_health_head == n_17
 
 # %% [markdown]
-# How different are the two gradients? We take 64 random training windows, compute
+# How different are the two gradients? We take 32 random training windows, compute
 # the plain MSE of the RUL task and the cross-entropy of the health task, and
 # measure each loss's gradient norm on the shared backbone with rulkit's
 # `shared_grad_norms`, the function GABA uses during training. The model is
@@ -385,7 +385,7 @@ assert n_shared + n_rul_head + n_health_head == n_17
 
 # %%
 rng = np.random.default_rng(0)
-pick = rng.choice(len(data.train), size=64, replace=False)
+pick = rng.choice(len(data.train), size=32, replace=False)
 xb = torch.from_numpy(data.train.X[pick])
 yb = torch.from_numpy(data.train.y_rul[pick])
 hb = torch.from_numpy(data.train.y_health[pick])
@@ -597,7 +597,7 @@ assert norm_by_formula == table["attention_norm"], (
 # %% [markdown]
 # ### Exercise 3: which parameters does the RUL loss reach?
 #
-# Take the plain MSE of the RUL task on the batch of 64 windows above (`rul_b`,
+# Take the plain MSE of the RUL task on the batch of 32 windows above (`rul_b`,
 # `yb`) and ask autograd for its gradient with respect to *all* model parameters,
 # with `allow_unused=True`. Count the parameters (elements, not tensors) whose
 # gradient is not `None`, and store the count in `n_reached`. Which blocks make up

@@ -223,7 +223,8 @@ for ax, subset in zip(axes, panels):
         ax.annotate(method, (ri, ni), textcoords="offset points", xytext=offset, fontsize=9)
     front = pareto_front(r, n)
     order = front[np.argsort(r[front])]
-    ax.plot(r[order], n[order], "k--", lw=0.8, label="Pareto front")
+    ax.plot(r[order], n[order], "k--", lw=0.8)
+    ax.scatter(r[front], n[front], s=160, facecolors="none", edgecolors="k", label="Pareto front")
     ax.set(title=subset, xlabel="RMSE (cycles)", ylabel="NASA score (sum)")
     ax.margins(0.25)
 axes[0].legend(fontsize=8, loc="upper left")
@@ -488,7 +489,7 @@ else:
 #   example: raw weights that sum to 2, with no moving average, floor or warm-up.
 # - **GRACE**: GABA's weights applied to AMNL's wMSE and the CE.
 #
-# We evaluate all four on one batch of 64 real FD001 training windows with an
+# We evaluate all four on one batch of 32 real FD001 training windows with an
 # untrained `DualTaskModel` (seed 1, so that its RUL head starts alive, see
 # chapters 8-11). In `eval` mode the forward pass has no dropout. The gradient norms
 # come from autograd, and their last digits depend on the machine's floating-point
@@ -497,7 +498,7 @@ else:
 # %%
 data = rulkit.prepare("FD001", rulkit.fetch_cmapss())
 rng = np.random.default_rng(0)
-pick = rng.choice(len(data.train), size=64, replace=False)
+pick = rng.choice(len(data.train), size=32, replace=False)
 xb = torch.from_numpy(data.train.X[pick])
 yb = torch.from_numpy(data.train.y_rul[pick])
 hb = torch.from_numpy(data.train.y_health[pick])

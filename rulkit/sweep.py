@@ -130,7 +130,7 @@ def sweep(
     if device == "cpu" or (device == "auto" and not _has_cuda()):
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, jobs))))
     start = time.perf_counter()
-    longest = 0.0
+    longest = _longest_known_run(out, profile)  # so a resumed sweep respects its budget at once
     running: list[tuple[Run, subprocess.Popen, float]] = []
     queue = list(todo)
     bar = tqdm(total=len(todo), disable=not progress, desc="sweep", unit="run")
@@ -195,3 +195,15 @@ def _has_cuda() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def _longest_known_run(out: Path, profile: str) -> float:
+    """Longest wall time among the finished runs of ``profile`` already in ``out``."""
+    longest = 0.0
+    for path in out.glob(f"*_{profile}.json"):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        longest = max(longest, float(record.get("provenance", {}).get("wall_time_s") or 0.0))
+    return longest

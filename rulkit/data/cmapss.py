@@ -248,8 +248,9 @@ def extract_cmapss(archive: str | os.PathLike | io.BytesIO, target: Path) -> lis
     target.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
+        for info in zf.infolist():  # refuse the whole archive before writing anything
             _safe_member_path(target, info.filename)
+        for info in zf.infolist():
             base = Path(info.filename).name
             if base.lower().endswith(".zip"):
                 written += extract_cmapss(io.BytesIO(zf.read(info)), target)

@@ -1,0 +1,385 @@
+"""The built book, opened in headless Chromium (``make browser``).
+
+Serves ``_build/html`` on 127.0.0.1 and drives Chromium through the DevTools
+protocol over ``--remote-debugging-pipe`` (no extra Python packages, no
+WebDriver). For every page in the table of contents it checks that
+
+* MathJax (the local copy, no CDN) has typeset every formula: an
+  ``mjx-container`` for each ``.math`` element, no raw ``\\(`` or ``\\[`` left;
+* every ``<img>`` has loaded (``naturalWidth > 0``), and each notebook page
+  shows at least as many images as its notebook has image outputs;
+* the previous/next links chain through the pages in table-of-contents order,
+  and every sidebar link resolves to a page that exists;
+* each notebook page's Colab button points at that notebook on GitHub;
+* the page makes no request to any host but the local server (the book works
+  offline) and raises no JavaScript error.
+
+Skips when the book has not been built or Chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import json
+import os
+import select
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+TOTAL_BUDGET_S = 60.0
+PAGE_TIMEOUT_S = 20.0
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--mute-audio",
+    "--remote-debugging-pipe",
+]
+
+
+def find_chromium() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if candidate and shutil.which(candidate):
+            return shutil.which(candidate)
+    return None
+
+
+def toc_pages() -> list[str]:
+    """HTML paths (relative to _build/html) of every TOC entry, in reading order."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if key in node:
+                    yield str(Path(node[key]).with_suffix("")) + ".html"
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key, []):
+                    yield from walk(child)
+
+    return list(walk(yaml.safe_load((ROOT / "_toc.yml").read_text())))
+
+
+# --------------------------------------------------------------------------- local server
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):  # e.g. the browser dropped a connection
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (HTML / "index.html").is_file():
+        pytest.skip(f"{HTML} has not been built; run `make book` (or `make browser`) first")
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = _QuietServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+# --------------------------------------------------------------------------- DevTools over a pipe
+
+
+class Browser:
+    """Headless Chromium driven with the DevTools protocol over fds 3 and 4."""
+
+    def __init__(self, executable: str, workdir: Path):
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+
+        def wire_pipes():  # in the child: fd 3 = commands in, fd 4 = replies out
+            os.dup2(to_browser_r, 3)
+            os.dup2(from_browser_w, 4)
+
+        self.log_path = workdir / "chromium.log"
+        # a file, not a pipe, so Chromium never blocks on a full pipe buffer
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in close())
+        self.proc = subprocess.Popen(
+            [executable, *CHROMIUM_FLAGS, f"--user-data-dir={workdir / 'profile'}", "about:blank"],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+            close_fds=False,
+            preexec_fn=wire_pipes,
+        )
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict] = []
+        self.session: str | None = None
+
+    def _read_message(self, deadline: float) -> dict:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no reply from Chromium")
+            ready, _, _ = select.select([self._from_browser], [], [], left)
+            if ready:
+                chunk = os.read(self._from_browser, 1 << 20)
+                if not chunk:
+                    err = self.log_path.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"Chromium closed the DevTools pipe:\n{err}")
+                self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def send(self, method: str, params: dict | None = None, timeout: float = PAGE_TIMEOUT_S):
+        self._next_id += 1
+        message = {"id": self._next_id, "method": method, "params": params or {}}
+        if self.session and not method.startswith("Target."):
+            message["sessionId"] = self.session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._read_message(deadline)
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_for(self, method: str, timeout: float = PAGE_TIMEOUT_S) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, event in enumerate(self.events):
+                if event.get("method") == method:
+                    return self.events.pop(i)
+            self.events.append(self._read_message(deadline))
+
+    def open_tab(self) -> None:
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        for domain in ("Page", "Runtime", "Network"):
+            self.send(f"{domain}.enable")
+
+    def goto(self, url: str) -> None:
+        self.events.clear()
+        self.send("Page.navigate", {"url": url})
+        self.wait_for("Page.loadEventFired")
+
+    def evaluate(self, expression: str):
+        result = self.send(
+            "Runtime.evaluate",
+            {"expression": expression, "awaitPromise": True, "returnByValue": True},
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, RuntimeError, TimeoutError):
+            self.send("Browser.close", timeout=5)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for fd in (self._to_browser, self._from_browser):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    with tempfile.TemporaryDirectory(prefix="rulkit-chromium-") as workdir:
+        b = Browser(executable, Path(workdir))
+        try:
+            b.open_tab()
+            yield b
+        finally:
+            b.close()
+
+
+# What each page reports once MathJax has finished and every image has settled.
+INSPECT = r"""
+(async () => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const mathNodes = document.querySelectorAll("span.math, div.math");
+  if (mathNodes.length) {
+    // MathJax is a deferred script: after the load event it has run, or failed to load.
+    const ready = () => window.MathJax && MathJax.startup && MathJax.startup.promise;
+    const deadline = Date.now() + 2000;
+    while (!ready() && Date.now() < deadline) await sleep(25);
+    if (ready()) await Promise.race([MathJax.startup.promise, sleep(10000)]);
+  }
+  const images = Array.from(document.images);
+  images.forEach((img) => { img.loading = "eager"; });
+  await Promise.all(images.map((img) => img.complete ? null :
+    new Promise((r) => { img.addEventListener("load", r); img.addEventListener("error", r);
+                         setTimeout(r, 10000); })));
+  const raw = [];
+  const walker = document.createTreeWalker(document.querySelector("main") || document.body,
+                                           NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement.closest("pre, code, script, style, mjx-container, textarea")) continue;
+    const text = n.textContent;
+    if (/\\\(|\\\)|\\\[|\\\]|\\begin\{/.test(text)) raw.push(text.trim().slice(0, 80));
+  }
+  const link = (sel) => { const a = document.querySelector(sel); return a ? a.href : null; };
+  return {
+    mathjax: window.MathJax && MathJax.version ? MathJax.version : null,
+    mathjaxSrc: Array.from(document.scripts).map((s) => s.src).filter((s) => /mathjax/i.test(s)),
+    math: mathNodes.length,
+    mjx: document.querySelectorAll("mjx-container").length,
+    unrendered: Array.from(mathNodes).filter((m) => !m.querySelector("mjx-container")).length,
+    raw,
+    images: images.map((img) => ({src: img.currentSrc || img.src, width: img.naturalWidth,
+                                  output: !!img.closest(".cell_output, .output")})),
+    prev: link("a.left-prev"),
+    next: link("a.right-next"),
+    sidebar: Array.from(document.querySelectorAll(".bd-sidebar-primary a.reference.internal"))
+      .map((a) => a.href),
+    colab: Array.from(document.querySelectorAll("a[href*='colab.research.google.com']"))
+      .map((a) => a.href),
+  };
+})()
+"""
+
+
+def notebook_image_outputs(page: str) -> int:
+    nb = json.loads((ROOT / page.replace(".html", ".ipynb")).read_text())
+    return sum(
+        1
+        for cell in nb["cells"]
+        if cell["cell_type"] == "code"
+        for out in cell.get("outputs", [])
+        if any(k.startswith("image/") for k in out.get("data", {}))
+    )
+
+
+def resolves(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(urldefrag(url)[0], timeout=5) as response:
+            return response.status == 200
+    except urllib.error.URLError:
+        return False
+
+
+def test_book_in_browser(server, browser):
+    start = time.monotonic()
+    pages = toc_pages()
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    owner_repo = urlsplit(config["repository"]["url"]).path.strip("/")
+    branch = config["repository"].get("branch", "main")
+    missing = [p for p in pages if not (HTML / p).is_file()]
+    assert not missing, f"pages in _toc.yml missing from the build: {missing}"
+
+    problems: list[str] = []
+    reports: dict[str, dict] = {}
+    for page in pages:
+        url = urljoin(server, page)
+        browser.goto(url)
+        report = browser.evaluate(INSPECT)
+        reports[page] = report
+        events = list(browser.events)
+
+        # MathJax: local, loaded and done
+        if report["math"]:
+            if not report["mathjax"] or not report["mathjax"].startswith("3"):
+                problems.append(f"{page}: MathJax 3 did not load ({report['mathjaxSrc']})")
+            if report["unrendered"] or report["mjx"] < report["math"]:
+                problems.append(
+                    f"{page}: {report['unrendered']} of {report['math']} formulas not typeset"
+                )
+        if report["raw"]:
+            problems.append(f"{page}: raw TeX left in the page: {report['raw'][:3]}")
+        external_mathjax = [s for s in report["mathjaxSrc"] if not s.startswith(server)]
+        if external_mathjax:
+            problems.append(f"{page}: MathJax loaded from outside the book: {external_mathjax}")
+
+        # images
+        broken = [i["src"] for i in report["images"] if i["width"] <= 0]
+        if broken:
+            problems.append(f"{page}: images that did not load: {broken}")
+        if page.startswith("notebooks/"):
+            expected = notebook_image_outputs(page)
+            shown = sum(1 for i in report["images"] if i["output"])
+            if shown < expected:
+                problems.append(f"{page}: {shown} output images shown, notebook has {expected}")
+
+        # Colab button
+        if page.startswith("notebooks/"):
+            want = (
+                f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/"
+                f"{page.replace('.html', '.ipynb')}"
+            )
+            if report["colab"] != [want]:
+                problems.append(f"{page}: Colab link {report['colab']}, expected [{want}]")
+
+        # offline and error-free
+        for event in events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Network.requestWillBeSent":
+                req = params["request"]["url"]
+                if not (req.startswith(server) or req.startswith(("data:", "blob:", "about:"))):
+                    problems.append(f"{page}: request to the outside: {req}")
+            elif method == "Runtime.exceptionThrown":
+                details = params["exceptionDetails"]
+                text = details.get("exception", {}).get("description") or details.get("text")
+                problems.append(f"{page}: JavaScript error: {text}")
+        assert time.monotonic() - start < TOTAL_BUDGET_S, "browser test ran over its time budget"
+
+    # navigation: prev/next chain in TOC order, sidebar links resolve
+    urls = [urljoin(server, p) for p in pages]
+    for i, page in enumerate(pages):
+        want_prev = urls[i - 1] if i else None
+        want_next = urls[i + 1] if i + 1 < len(urls) else None
+        got_prev, got_next = reports[page]["prev"], reports[page]["next"]
+        if i and got_prev != want_prev:
+            problems.append(f"{page}: 'previous' goes to {got_prev}, expected {want_prev}")
+        if got_next != want_next:
+            problems.append(f"{page}: 'next' goes to {got_next}, expected {want_next}")
+    links = [h for r in reports.values() for h in [*r["sidebar"], r["prev"], r["next"]] if h]
+    targets = {urldefrag(h)[0] for h in links}
+    dead = sorted(t for t in targets if not t.startswith(server) or not resolves(t))
+    if dead:
+        problems.append(f"navigation links that do not resolve: {dead}")
+    root_sidebar = {urldefrag(h)[0] for h in reports[pages[0]]["sidebar"]}
+    not_listed = [u for u in urls[1:] if u not in root_sidebar]
+    if not_listed:
+        problems.append(f"pages missing from the sidebar: {not_listed}")
+    if not any(r["math"] for r in reports.values()):
+        problems.append("no page has any maths: the MathJax check checked nothing")
+
+    assert not problems, "\n".join(problems)

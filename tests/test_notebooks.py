@@ -1,0 +1,343 @@
+"""Static checks of the chapter notebooks: nothing is executed here (nbval does that).
+
+* every ``notebooks/NN_*.ipynb`` has its jupytext twin ``NN_*.py`` with the same code;
+* the first code cell is the Colab install cell, pointing at the book's repository;
+* the Colab launch link the book renders for each chapter is well formed and
+  points at a file that exists in the repository;
+* the table of contents and the notebooks agree;
+* every chapter states its learning goals and has 2-4 exercises with solutions;
+* committed notebooks carry their outputs, executed top to bottom, without errors;
+* output-checked cells print nothing that changes from run to run (addresses,
+  warnings, progress bars);
+* the student copies lose every solution, and are generated deterministically.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jupytext
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+COLAB = "https://colab.research.google.com"
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+EXERCISE_RE = re.compile(r"^#{2,4}\s*Exercise\s+(\d+)\b", re.MULTILINE)
+ADDRESS_RE = re.compile(r"\bat 0x[0-9a-fA-F]+|\b0x[0-9a-fA-F]{8,}\b")
+PROGRESS_RE = re.compile(r"\d+%\|")  # tqdm bars
+
+needs_notebooks = pytest.mark.skipif(not NOTEBOOKS, reason="no chapter notebooks yet")
+each_notebook = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def is_checked(cell) -> bool:
+    """nbval --nbval-lax compares only cells whose first line is this marker."""
+    lines = cell.source.lstrip().splitlines()
+    return bool(lines) and lines[0].strip() == "# NBVAL_CHECK_OUTPUT"
+
+
+def output_text(output) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    data = output.get("data", {})
+    return "\n".join(
+        str(data[k]) for k in ("text/plain", "text/html", "text/markdown") if k in data
+    )
+
+
+def repository() -> tuple[str, str, str]:
+    """(owner, repo, branch) of the book's repository, from _config.yml."""
+    url = CONFIG["repository"]["url"].rstrip("/")
+    parts = urlsplit(url)
+    assert parts.scheme == "https" and parts.netloc == "github.com", url
+    owner, repo = parts.path.strip("/").split("/")
+    return owner, repo, CONFIG["repository"].get("branch", "main")
+
+
+def toc_files(node=TOC) -> list[str]:
+    """Every file named in _toc.yml, root first, in reading order."""
+    out = []
+    if isinstance(node, dict):
+        for key in ("root", "file"):
+            if key in node:
+                out.append(node[key])
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key, []):
+                out.extend(toc_files(child))
+    return out
+
+
+def load_student_script():
+    spec = importlib.util.spec_from_file_location(
+        "make_student_notebooks", ROOT / "scripts" / "make_student_notebooks.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --------------------------------------------------------------------------- presence
+
+
+def test_chapter_notebooks_exist():
+    assert NOTEBOOKS, f"no chapter notebooks (NN_slug.ipynb) in {NOTEBOOK_DIR}"
+
+
+@each_notebook
+def test_name_pattern(path):
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), (
+        f"{path.name}: chapter notebooks are named NN_slug.ipynb (lower case, underscores)"
+    )
+
+
+# --------------------------------------------------------------------------- pairing
+
+
+@each_notebook
+def test_paired_script_has_identical_code(path):
+    script = path.with_suffix(".py")
+    assert script.exists(), f"{path.name} has no paired {script.name}; run `make sync`"
+    nb_code = [c.source for c in code_cells(jupytext.read(path))]
+    py_code = [c.source for c in code_cells(jupytext.read(script))]
+    assert len(nb_code) == len(py_code), (
+        f"{path.name} has {len(nb_code)} code cells, {script.name} has {len(py_code)}; "
+        "run `make sync`"
+    )
+    for i, (a, b) in enumerate(zip(nb_code, py_code)):
+        assert a == b, f"code cell {i} differs between {path.name} and {script.name}; `make sync`"
+
+
+# --------------------------------------------------------------------------- Colab
+
+
+@each_notebook
+def test_first_code_cell_installs_rulkit_on_colab_only(path):
+    owner, repo, branch = repository()
+    first = code_cells(read(path))[0].source
+    assert '"google.colab" in sys.modules' in first, (
+        f"{path.name}: the first code cell must install rulkit on Colab only (see CONTRIBUTING.md)"
+    )
+    specs = re.findall(r"rulkit @ (git\+\S+?)[\"']", first)
+    expected = f"git+{CONFIG['repository']['url'].rstrip('/')}@{branch}"
+    assert specs == [expected], (
+        f"{path.name}: the install cell must pip-install 'rulkit @ {expected}' "
+        f"(from _config.yml), found {specs}"
+    )
+    assert "check=True" in first, f"{path.name}: the install must fail loudly (check=True)"
+
+
+def test_launch_button_configuration():
+    launch = CONFIG["launch_buttons"]
+    assert launch["colab_url"].rstrip("/") == COLAB
+    # "" (not ".") or sphinx-book-theme puts "/./" into every launch link.
+    assert CONFIG["repository"].get("path_to_book", "") in ("", None)
+    assert CONFIG["execute"]["execute_notebooks"] == "off"
+
+
+@each_notebook
+def test_colab_launch_url(path):
+    """The link sphinx-book-theme renders: {colab}/github/{owner}/{repo}/blob/{branch}/{path}."""
+    owner, repo, branch = repository()
+    rel = path.relative_to(ROOT).as_posix()
+    url = f"{COLAB}/github/{owner}/{repo}/blob/{branch}/{rel}"
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.netloc) == ("https", "colab.research.google.com")
+    assert not parts.query and not parts.fragment
+    segments = parts.path.split("/")[1:]
+    assert segments[:5] == ["github", owner, repo, "blob", branch], url
+    assert all(s not in ("", ".", "..") for s in segments), f"malformed launch URL {url}"
+    assert re.fullmatch(r"[A-Za-z0-9_./-]+", parts.path), url
+    target = ROOT.joinpath(*segments[5:])
+    assert target == path and target.is_file(), f"{url} points at a missing file"
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", rel], cwd=ROOT, capture_output=True, check=False
+    )
+    assert ignored.returncode != 0, f"{rel} is git-ignored, so Colab could never open it"
+
+
+# --------------------------------------------------------------------------- table of contents
+
+
+def test_toc_entries_exist():
+    missing = [
+        f
+        for f in toc_files()
+        if not any((ROOT / f"{f}{ext}").is_file() for ext in ("", ".md", ".ipynb"))
+    ]
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+
+
+def test_toc_has_no_duplicates():
+    files = toc_files()
+    assert len(files) == len(set(files)), f"duplicate entries in _toc.yml: {files}"
+
+
+@each_notebook
+def test_notebook_is_in_toc(path):
+    entry = path.relative_to(ROOT).with_suffix("").as_posix()
+    assert entry in {f.removesuffix(".ipynb") for f in toc_files()}, (
+        f"{path.name} is not listed in _toc.yml"
+    )
+
+
+@needs_notebooks
+def test_toc_lists_chapters_in_order():
+    listed = [f for f in toc_files() if f.startswith("notebooks/")]
+    assert listed == sorted(listed), f"_toc.yml lists the chapters out of order: {listed}"
+
+
+# --------------------------------------------------------------------------- content
+
+
+@each_notebook
+def test_learning_goals_in_first_cell(path):
+    first = read(path).cells[0]
+    assert first.cell_type == "markdown", f"{path.name}: cell 1 must be markdown (title)"
+    assert first.source.lstrip().startswith("# "), f"{path.name}: cell 1 must start with a title"
+    assert "learning goals" in first.source.lower(), f"{path.name}: no 'Learning goals' in cell 1"
+
+
+@each_notebook
+def test_exercises_have_solutions_and_checks(path):
+    cells = read(path).cells
+    numbers = []
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "markdown":
+            continue
+        match = EXERCISE_RE.search(cell.source)
+        if not match:
+            continue
+        numbers.append(int(match.group(1)))
+        following = [c for c in cells[i + 1 :] if c.cell_type == "code"][:2]
+        assert len(following) == 2, f"{path.name}: exercise {match.group(1)} needs two code cells"
+        answer, check = following
+        assert BEGIN in answer.source and END in answer.source, (
+            f"{path.name}: exercise {match.group(1)}'s code cell has no {BEGIN!r} ... {END!r} block"
+        )
+        assert "assert" in check.source, (
+            f"{path.name}: exercise {match.group(1)} needs a check cell that asserts"
+        )
+    assert 2 <= len(numbers) <= 4, f"{path.name}: {len(numbers)} exercises, expected 2 to 4"
+    assert numbers == list(range(1, len(numbers) + 1)), f"{path.name}: exercises {numbers}"
+    text = "\n".join(c.source for c in code_cells(read(path)))
+    assert text.count(BEGIN) == text.count(END) >= len(numbers), (
+        f"{path.name}: unbalanced solution markers"
+    )
+
+
+@each_notebook
+def test_committed_with_outputs(path):
+    cells = code_cells(read(path))
+    counts = [c.execution_count for c in cells]
+    assert all(isinstance(n, int) for n in counts), (
+        f"{path.name}: code cells without an execution count; run `make notebooks` and commit "
+        "the executed notebook"
+    )
+    assert counts == sorted(counts) and len(set(counts)) == len(counts), (
+        f"{path.name}: cells were not executed top to bottom in one go: {counts}"
+    )
+    assert any(c.outputs for c in cells), f"{path.name}: no outputs at all"
+    errors = [i for i, c in enumerate(cells) if any(o.output_type == "error" for o in c.outputs)]
+    assert not errors, f"{path.name}: code cells {errors} ended with an error"
+
+
+@each_notebook
+def test_checked_outputs_are_reproducible(path):
+    for i, cell in enumerate(code_cells(read(path))):
+        if not is_checked(cell):
+            continue
+        for output in cell.outputs:
+            text = output_text(output)
+            assert not ADDRESS_RE.search(text), (
+                f"{path.name}: checked code cell {i} prints a memory address: "
+                f"{ADDRESS_RE.search(text).group(0)!r}; print values, not object reprs"
+            )
+            assert not (output.get("output_type") == "stream" and output.get("name") == "stderr"), (
+                f"{path.name}: checked code cell {i} writes to stderr (a warning or progress bar)"
+            )
+            assert not PROGRESS_RE.search(text), (
+                f"{path.name}: checked code cell {i} shows a progress bar"
+            )
+
+
+# --------------------------------------------------------------------------- student copies
+
+
+def _strip_magics(source: str) -> str:
+    return "\n".join(
+        "pass" if line.lstrip()[:1] in "%!" and line.strip() else line
+        for line in source.splitlines()
+    )
+
+
+@needs_notebooks
+def test_student_copies(tmp_path):
+    script = load_student_script()
+    removed = script.make_student_notebooks(NOTEBOOK_DIR, tmp_path, quiet=True)
+    assert sorted(removed) == [p.name for p in NOTEBOOKS]
+    assert (tmp_path / "README.md").is_file()
+    for path in NOTEBOOKS:
+        original, student = read(path), read(tmp_path / path.name)
+        blocks = sum(c.source.count(BEGIN) for c in code_cells(original))
+        assert removed[path.name] == blocks >= 2
+        assert len(student.cells) == len(original.cells)
+        raises = 0
+        for cell in code_cells(student):
+            assert BEGIN not in cell.source and END not in cell.source
+            assert cell.outputs == [] and cell.execution_count is None
+            raises += cell.source.count(script.PLACEHOLDER)
+            ast.parse(_strip_magics(cell.source))  # indentation kept
+        assert raises == blocks, f"{path.name}: {raises} placeholders for {blocks} solutions"
+        assert "jupytext" not in student.metadata
+        # the solutions are gone from the student copy, and only they
+        for a, b in zip(original.cells, student.cells):
+            if a.cell_type != "code" or BEGIN not in a.source:
+                assert a.source == b.source
+
+
+@needs_notebooks
+def test_student_copies_are_deterministic(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    before = {p: p.read_bytes() for p in NOTEBOOKS}
+    cmd = [sys.executable, str(ROOT / "scripts" / "make_student_notebooks.py"), "--quiet"]
+    for out in (first, second, second):  # the third run rewrites nothing
+        subprocess.run([*cmd, "--out", str(out)], check=True, cwd=ROOT)
+    assert {p: p.read_bytes() for p in NOTEBOOKS} == before, "the chapters were modified"
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(p.name for p in second.iterdir())
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_student_script_rejects_unbalanced_markers():
+    script = load_student_script()
+    with pytest.raises(script.SolutionMarkerError):
+        script.strip_solutions(f"x = 1\n{BEGIN}\ny = 2\n")
+    with pytest.raises(script.SolutionMarkerError):
+        script.strip_solutions(f"{END}\n")
+    source = f"def f(x):\n    {BEGIN}\n    return x\n    {END}\n\nprint(f)"
+    new, n = script.strip_solutions(source)
+    assert n == 1
+    assert new == f"def f(x):\n    {script.PLACEHOLDER}\n\nprint(f)"
