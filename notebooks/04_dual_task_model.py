@@ -107,13 +107,13 @@ for i, u, y, h in zip(idx, data.train.unit[idx], y_rul, data.train.y_health[idx]
 # `DualTaskModel` is an ordinary `torch.nn.Module`. Its top-level children are the
 # blocks of chapters 8-11, in the order the data flows through them. We build it
 # with a fixed seed so that the parameter values, and with them every number in
-# this notebook, are reproducible. We use seed 1 rather than 0; the section on the
-# final ReLU explains why. `eval()` switches off dropout and makes BatchNorm use its
+# this notebook, are reproducible (the section on the final ReLU shows why the
+# seed once mattered more than it should). `eval()` switches off dropout and makes BatchNorm use its
 # running statistics, so the forward pass is deterministic.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-SEED = 1
+SEED = 0
 torch.manual_seed(SEED)
 model = rulkit.DualTaskModel(n_features=data.n_features).eval()
 for name, module in model.named_children():
@@ -263,29 +263,39 @@ print("logits identical to model(x):", torch.equal(full_logits, health_logits))
 #
 # An untrained network maps all windows to nearly the same output, so whether the
 # head starts alive is decided by the seed, not by the data. We check the sign of
-# the pre-activation on our eight windows for seeds 0-7.
+# the pre-activation on our eight windows for seeds 0-7, first with PyTorch's
+# default initialisation (`rul_bias_init=None`), then with rulkit's default, which
+# starts the bias of the head's last layer at 62.5 cycles, half the RUL cap.
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
-lines, n_dead = [], 0
-for seed in range(8):
+def head_state(seed, **kwargs):
     torch.manual_seed(seed)
-    candidate = rulkit.DualTaskModel(n_features=data.n_features).eval()
+    candidate = rulkit.DualTaskModel(n_features=data.n_features, **kwargs).eval()
     with torch.no_grad():
         pre = candidate.rul_head[:-1](candidate.features(x))  # everything but the final ReLU
-    state = (
-        "alive (all > 0)" if (pre > 0).all() else "dead (all < 0)" if (pre < 0).all() else "mixed"
-    )
-    n_dead += bool((pre < 0).all())
-    lines.append(f"seed {seed}: RUL head at initialisation {state}")
-print("\n".join(lines))
-print(f"dead at the start for {n_dead} of 8 seeds")
+    return "alive" if (pre > 0).all() else "dead" if (pre < 0).all() else "mixed"
+
+
+print(f"{'seed':<6}{'PyTorch default':>17}{'rulkit (bias 62.5)':>20}")
+n_dead = {"default": 0, "rulkit": 0}
+for seed in range(8):
+    default, ours = head_state(seed, rul_bias_init=None), head_state(seed)
+    n_dead["default"] += default == "dead"
+    n_dead["rulkit"] += ours == "dead"
+    print(f"{seed:<6}{default:>17}{ours:>20}")
+print(
+    f"dead at the start: {n_dead['default']} of 8 seeds (default), {n_dead['rulkit']} of 8 (rulkit)"
+)
 
 # %% [markdown]
-# With this architecture and PyTorch's default initialisation, the head starts
-# dead for more than half of these seeds. That is why this notebook uses seed 1. In training, a RUL
-# loss that stays flat for the first epochs is the symptom to look for; a
-# small positive bias on the last layer is a common remedy.
+# With PyTorch's default initialisation the head starts dead for more than half of
+# these seeds, seed 0 among them; a RUL loss that stays flat for the first epochs
+# is the symptom. The book does not say how the model is initialised, so rulkit
+# takes the common remedy: a positive bias on the last layer. Every prediction
+# then starts at about 62 cycles and the ReLU passes gradient from the first step.
+# `rul_bias_init=None` restores PyTorch's default (see the errata page).
 
 # %% [markdown]
 # ## Where the parameters are
@@ -633,5 +643,5 @@ assert n_reached == n_shared + n_rul_head, (
 #   health gradient.
 # - Computing attention for the last query only gives the same features at about
 #   half the FLOPs.
-# - The final ReLU guarantees RUL $\ge 0$, but with the default initialisation it
-#   can start dead for some seeds.
+# - The final ReLU guarantees RUL $\ge 0$, but with PyTorch's default initialisation
+#   it starts dead for most seeds; rulkit starts the last bias at 62.5 cycles.

@@ -70,7 +70,7 @@ import torch
 import rulkit
 from rulkit import metrics, published, reference
 from rulkit.balancing import FixedWeights, shared_grad_norms, simplified_gaba
-from rulkit.losses import amnl_loss, task_losses, worked_example_torch
+from rulkit.losses import amnl_loss, task_losses, worked_example_inputs_torch, worked_example_torch
 from rulkit.plots import METHOD_COLORS, pareto_front
 from rulkit.results import load_results
 
@@ -748,15 +748,12 @@ print(f"GRACE(batch) - GABA        = {grace_batch - ours_np['gaba']:.4f}")
 #
 # `torch.manual_seed(0)` and `np.random.seed(0)` seed two different random number
 # generators, so the "same" recipe produces different inputs. Below are the first
-# draws of each. (The PyTorch draw is repeated here only to show it; rulkit's
-# function draws its own inputs.)
+# draws of each, from `rulkit.losses.worked_example_inputs_torch()`, the function
+# `worked_example_torch()` draws its inputs with.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-torch.manual_seed(0)
-rul_true_pt = torch.randint(0, 126, (32,)).float()
-logits_pt = torch.randn(32, 3)
-y_hs_pt = torch.randint(0, 3, (32,))
+_, rul_true_pt, logits_pt, y_hs_pt = worked_example_inputs_torch()
 print("NumPy   first 8 true RULs:", rul_true_np[:8].astype(int).tolist())
 print("PyTorch first 8 true RULs:", rul_true_pt[:8].int().tolist())
 print("NumPy   first 8 labels:   ", y_hs_np[:8].tolist())

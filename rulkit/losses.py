@@ -86,17 +86,23 @@ def amnl_loss(
     return (1 - lam_hs) * losses[0] + lam_hs * losses[1]
 
 
+def worked_example_inputs_torch(batch: int = 32):
+    """The worked example's inputs drawn with PyTorch: (rul_pred, rul_true, logits, y_hs)."""
+    torch.manual_seed(0)
+    rul_true = torch.randint(0, 126, (batch,)).float()
+    rul_pred = rul_true - 5
+    logits = torch.randn(batch, 3)
+    y_hs = torch.randint(0, 3, (batch,))
+    return rul_pred, rul_true, logits, y_hs
+
+
 def worked_example_torch(normalise: str = "weights", batch: int = 32) -> dict[str, float]:
     """Book section 13.4 in PyTorch: same recipe as :func:`rulkit.reference.worked_example`,
     inputs drawn with ``torch.manual_seed(0)`` (so they differ from NumPy's draw)."""
     from .balancing import inverse_norm_weights
     from .reference import WORKED_EXAMPLE_NORMS, WORKED_EXAMPLE_SCALAR_LOSSES
 
-    torch.manual_seed(0)
-    rul_true = torch.randint(0, 126, (batch,)).float()
-    rul_pred = rul_true - 5
-    logits = torch.randn(batch, 3)
-    y_hs = torch.randint(0, 3, (batch,))
+    rul_pred, rul_true, logits, y_hs = worked_example_inputs_torch(batch)
     losses = task_losses(rul_pred, rul_true, logits, y_hs, amnl=True, normalise=normalise)
     lam = inverse_norm_weights(torch.tensor(WORKED_EXAMPLE_NORMS, dtype=torch.float64), total=2.0)
     scalar = torch.tensor(WORKED_EXAMPLE_SCALAR_LOSSES, dtype=torch.float64)

@@ -36,7 +36,13 @@ def mlp(sizes: list[int], dropout: float = 0.0, final_activation: bool = True) -
 
 
 class DualTaskModel(nn.Module):
-    """Predicts RUL (regression) and a 3-class health state from one window."""
+    """Predicts RUL (regression) and a 3-class health state from one window.
+
+    The book does not specify the initialisation; PyTorch's defaults are used except
+    for the bias of the RUL head's last layer, set to ``rul_bias_init`` (62.5 cycles,
+    half the cap) so that the final ReLU is active for every window at the start.
+    ``rul_bias_init=None`` keeps PyTorch's default.
+    """
 
     def __init__(
         self,
@@ -53,6 +59,7 @@ class DualTaskModel(nn.Module):
         rul_head: tuple[int, ...] = (64, 32, 16),
         health_head: tuple[int, ...] = (32, 16),
         n_health_classes: int = 3,
+        rul_bias_init: float | None = 62.5,
     ):
         super().__init__()
         channels = [n_features, *conv_channels]
@@ -73,6 +80,10 @@ class DualTaskModel(nn.Module):
         self.attention_norm = nn.LayerNorm(width)
         self.funnel = mlp([width, *funnel], dropout=funnel_dropout)
         self.rul_head = mlp([funnel[-1], *rul_head, 1])  # final ReLU keeps RUL >= 0
+        if rul_bias_init is not None:
+            # Start mid-range (R_max / 2). With PyTorch's default init the final ReLU is
+            # dead for most seeds (every prediction 0, no gradient from the RUL loss).
+            nn.init.constant_(self.rul_head[-2].bias, rul_bias_init)
         self.health_head = mlp([funnel[-1], *health_head, n_health_classes], final_activation=False)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

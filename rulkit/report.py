@@ -116,11 +116,18 @@ def _pm(mean: float, std: float, digits: int) -> str:
     return f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if np.isfinite(std) else "")
 
 
+def _book(value: float | None, std: float | None, digits: int) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}" + (f" ± {std:.{digits}f}" if std is not None else "")
+
+
 def comparison_table(summary: pd.DataFrame, profile: str = "full") -> pd.DataFrame:
     """Ours (measured) next to the book's published figure, for every cell the book prints."""
     ours = summary[summary.profile == profile]
     rows = []
     for subset, method, b_rmse, b_nasa in published.BOOK:
+        book_std = published.BOOK_STD.get((subset, method), (None, None))
         if subset == "FD002+FD004":  # the book's mean over the two subsets
             parts = ours[(ours.method == method) & ours.subset.isin(["FD002", "FD004"])]
             have = len(parts) == 2
@@ -140,8 +147,8 @@ def comparison_table(summary: pd.DataFrame, profile: str = "full") -> pd.DataFra
             {
                 "subset": subset,
                 "method": method,
-                "book RMSE (published)": "-" if b_rmse is None else f"{b_rmse:.2f}",
-                "book NASA (published)": "-" if b_nasa is None else f"{b_nasa:.1f}",
+                "book RMSE (published)": _book(b_rmse, book_std[0], 2),
+                "book NASA (published)": _book(b_nasa, book_std[1], 1),
                 f"rulkit RMSE ({profile}, measured)": _pm(m_rmse, s_rmse, 2),
                 f"rulkit NASA ({profile}, measured)": _pm(m_nasa, s_nasa, 1),
                 "rulkit seeds": m_seeds,

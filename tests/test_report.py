@@ -96,3 +96,10 @@ def test_report_cli_writes_tables_and_figures(results_dir, tmp_path, capsys):
 def test_report_on_empty_folder(tmp_path):
     written = build_report(tmp_path, tmp_path / "r")
     assert written["n_runs"] == 0 and "No successful" in (tmp_path / "r" / "README.md").read_text()
+
+
+def test_comparison_shows_the_books_spread_where_it_prints_one(results_dir):
+    table = comparison_table(summary_table(load_results(results_dir), n_boot=50), "full")
+    row = table[(table.subset == "FD002") & (table.method == "gaba")].iloc[0]
+    assert row["book RMSE (published)"] == "7.53 ± 0.65"
+    assert row["book NASA (published)"] == "224.2 ± 22.4"
