@@ -369,8 +369,8 @@ plt.show()
 # fixed 0.5/0.5) and record both gradient norms at **every** step
 # (`record_every=1`; by default the trainer records every tenth step, because for
 # the baseline each record costs two extra backward passes). On a CPU,
-# `profile_config("auto", ...)` gives the smoke profile: six training engines and
-# five epochs, about a minute. On a GPU it gives the book's full recipe, which
+# `profile_config("auto", ...)` gives the smoke profile: eight training engines
+# and five epochs, a minute or two with the extra records. On a GPU it gives the book's full recipe, which
 # takes far longer.
 
 # %%

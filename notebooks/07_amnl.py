@@ -311,8 +311,8 @@ print(f"default normalisation of the weighted MSE: {default.wmse_normalise!r}")
 # pair of runs can be, both use the same seed (so the same initial weights and the
 # same order of batches) and the very same prepared data object, so the only
 # difference is the RUL loss. On a CPU, `profile_config("auto", ...)` selects the
-# smoke profile: six training engines, five epochs, batches of 64, about half a
-# minute per run. On a GPU it selects the book's full recipe.
+# smoke profile: eight training engines (two more held out for validation), five
+# epochs, batches of 64, well under a minute per run. On a GPU it selects the book's full recipe.
 
 # %%
 cfg = {m: profile_config("auto", subset="FD001", method=m) for m in ("baseline", "amnl")}
@@ -345,8 +345,8 @@ print(table.to_string(float_format=lambda v: f"{v:.2f}"))
 # %% [markdown]
 # Before reading anything into these figures, check *which* weights were scored.
 # The trainer scores the test engines once, with the (EMA) weights of the epoch
-# that had the lowest validation RMSE. In the smoke profile, 20% of six engines is
-# a single validation engine, so that choice is itself very noisy, and it can fall
+# that had the lowest validation RMSE. In the smoke profile only two validation
+# engines decide, so that choice is itself noisy, and it can fall
 # on the first epoch, whose weights are still close to the initial model that
 # predicts about 62.5 cycles for every engine. The spread of the test predictions
 # tells whether the chosen checkpoint tells engines apart at all.
@@ -452,24 +452,24 @@ plt.show()
 
 # %% [markdown]
 # Read the table and the figure together with the check of the checkpoints above.
-# A model that predicts nearly the same RUL, about 62.5 cycles, for every engine
-# has errors that simply mirror the true RUL: it is late by up to 60 cycles on the
-# engines near failure (every one of them a late prediction, the expensive kind
-# for the NASA score) and early on the healthy ones. That is the signature of a
-# constant prediction, not of AMNL or of the baseline. A checkpoint that has
-# learned something shows errors scattered around zero instead, and only then does
-# the comparison near failure start to mean anything.
+# Had a checkpoint predicted nearly the same RUL for every engine (the untrained
+# model predicts about 62.5 cycles everywhere), its errors would simply mirror the
+# true RUL: late by up to 60 cycles on the engines near failure (every one of them
+# a late prediction, the expensive kind for the NASA score) and early on the
+# healthy ones. That would be the signature of a constant prediction, not of AMNL
+# or of the baseline. Only a checkpoint that has learned something, with errors
+# scattered around zero, makes the comparison near failure mean anything.
 
 # %% [markdown]
 # ### How much can this comparison tell?
 #
 # Very little, and it is worth being precise about why.
 #
-# - **The scale is tiny.** The smoke profile trains on six engines for five
+# - **The scale is tiny.** The smoke profile trains on eight engines for five
 #   epochs; the book's recipe trains on 80 engines for up to 500 epochs, with five
 #   seeds per method. Smoke RMSEs of 25 to 45 cycles say that the pipeline works,
 #   not how good either method is.
-# - **A noisy choice of checkpoint.** One validation engine decides which epoch
+# - **A noisy choice of checkpoint.** Two validation engines decide which epoch
 #   is scored, as shown above.
 # - **One seed per method.** With the same seed, initial weights and batch order
 #   are shared, but the two losses send the weights along different paths from the

@@ -296,7 +296,7 @@ for subset, method, r, _ in published.BOOK:
 # ## The whole pipeline on a CPU
 #
 # With no GPU results yet, we run the pipeline end to end on a scale a laptop CPU
-# handles: two runs of the smoke profile (6 training engines, at most 5 epochs) on
+# handles: two runs of the smoke profile (8 training engines, at most 5 epochs) on
 # FD001, seed 0, for the baseline and GRACE, written into a temporary folder. On
 # the GPU machine the same files come from `rulkit sweep`, which starts each run
 # as a separate process; the equivalent call would be
@@ -393,7 +393,7 @@ display(Markdown(to_markdown(comparison)))
 
 # %% [markdown]
 # The differences are computed from the tables, cell by cell, never typed in. For
-# the smoke demo they are meaningless (6 engines, 5 epochs), but the computation is
+# the smoke demo they are meaningless (8 engines, 5 epochs), but the computation is
 # exactly the one the measured section above runs on the full results.
 
 # %%

@@ -171,9 +171,14 @@ def test_floor_projection_leaves_feasible_weights_alone():
 def test_shared_grad_norms_match_separate_backward_passes():
     torch.manual_seed(0)
     model = DualTaskModel(
-        n_features=5, conv_channels=(4, 4, 4), lstm_hidden=4, attention_heads=2,
-        funnel=(8, 4), rul_head=(4,), health_head=(4,),
-    )  # fmt: skip
+        n_features=5,
+        conv_channels=(4, 4, 4),
+        lstm_hidden=4,
+        attention_heads=2,
+        funnel=(8, 4),
+        rul_head=(4,),
+        health_head=(4,),
+    )
     x, y = torch.randn(6, 30, 5), torch.rand(6) * 125
     rul, logits = model(x)
     losses = task_losses(rul, y, logits, torch.randint(0, 3, (6,)), amnl=True)

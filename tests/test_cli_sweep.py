@@ -14,10 +14,19 @@ from rulkit.data import synthetic_tables, write_cmapss_files
 from rulkit.sweep import grid, parse_seeds, sweep
 
 TINY = {
-    "model": {"conv_channels": [8, 8, 8], "lstm_hidden": 8, "attention_heads": 2,
-              "funnel": [16, 8, 8], "rul_head": [8], "health_head": [8]},
-    "max_epochs": 1, "batch_size": 64, "threads": 1, "max_train_engines": 4,
-}  # fmt: skip
+    "model": {
+        "conv_channels": [8, 8, 8],
+        "lstm_hidden": 8,
+        "attention_heads": 2,
+        "funnel": [16, 8, 8],
+        "rul_head": [8],
+        "health_head": [8],
+    },
+    "max_epochs": 1,
+    "batch_size": 64,
+    "threads": 1,
+    "max_train_engines": 4,
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +76,22 @@ def test_bad_names_list_the_valid_ones(argv, message):
 
 
 def test_train_cli_writes_result(synthetic_dir, tmp_path, capsys):
-    argv = ["train", "--subset", "FD001", "--method", "amnl", "--profile", "smoke", "--quiet",
-            "--device", "cpu", "--data-dir", str(synthetic_dir), "--out", str(tmp_path)]  # fmt: skip
+    argv = [
+        "train",
+        "--subset",
+        "FD001",
+        "--method",
+        "amnl",
+        "--profile",
+        "smoke",
+        "--quiet",
+        "--device",
+        "cpu",
+        "--data-dir",
+        str(synthetic_dir),
+        "--out",
+        str(tmp_path),
+    ]
     for key, value in TINY.items():
         argv += ["--set", f"{key}={json.dumps(value)}"]
     assert main(argv) == 0
@@ -78,16 +101,36 @@ def test_train_cli_writes_result(synthetic_dir, tmp_path, capsys):
 
 
 def test_budget_zero_starts_nothing(tmp_path):
-    summary = sweep(["FD001"], ["gaba"], [0, 1], tmp_path, "smoke", "cpu", budget_minutes=0,
-                    progress=False)  # fmt: skip
+    summary = sweep(
+        ["FD001"], ["gaba"], [0, 1], tmp_path, "smoke", "cpu", budget_minutes=0, progress=False
+    )
     assert summary["not_started"] == 2 and summary["ok"] == 0
     assert not list(tmp_path.glob("*.json"))
 
 
 def _sweep_cmd(out, data_dir):
-    cmd = [sys.executable, "-m", "rulkit", "sweep", "--subsets", "FD001", "--methods", "baseline",
-           "gaba", "--seeds", "0-1", "--profile", "smoke", "--device", "cpu", "--quiet",
-           "--out", str(out), "--set", f"data_dir={json.dumps(str(data_dir))}"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "rulkit",
+        "sweep",
+        "--subsets",
+        "FD001",
+        "--methods",
+        "baseline",
+        "gaba",
+        "--seeds",
+        "0-1",
+        "--profile",
+        "smoke",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(out),
+        "--set",
+        f"data_dir={json.dumps(str(data_dir))}",
+    ]
     for key, value in TINY.items():
         cmd += ["--set", f"{key}={json.dumps(value)}"]
     return cmd
@@ -95,8 +138,12 @@ def _sweep_cmd(out, data_dir):
 
 def test_killed_sweep_resumes_without_loss(synthetic_dir, tmp_path):
     out = tmp_path / "results"
-    proc = subprocess.Popen(_sweep_cmd(out, synthetic_dir), start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        _sweep_cmd(out, synthetic_dir),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not list(out.glob("*.json")):
         time.sleep(0.2)
@@ -108,12 +155,14 @@ def test_killed_sweep_resumes_without_loss(synthetic_dir, tmp_path):
         assert json.loads(path.read_text())["status"] == "ok"  # whole files only
     stamps = {p.name: p.stat().st_mtime_ns for p in first}
 
-    done = subprocess.run(_sweep_cmd(out, synthetic_dir), capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    done = subprocess.run(
+        _sweep_cmd(out, synthetic_dir), capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     files = sorted(p.name for p in out.glob("*.json"))
-    assert files == sorted(f"FD001_{m}_seed{s}_smoke.json" for m in ("baseline", "gaba")
-                           for s in (0, 1))  # fmt: skip
+    assert files == sorted(
+        f"FD001_{m}_seed{s}_smoke.json" for m in ("baseline", "gaba") for s in (0, 1)
+    )
     assert all(json.loads((out / f).read_text())["status"] == "ok" for f in files)
     for name, stamp in stamps.items():  # finished runs were skipped, not redone
         assert (out / name).stat().st_mtime_ns == stamp

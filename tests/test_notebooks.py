@@ -341,3 +341,16 @@ def test_student_script_rejects_unbalanced_markers():
     new, n = script.strip_solutions(source)
     assert n == 1
     assert new == f"def f(x):\n    {script.PLACEHOLDER}\n\nprint(f)"
+
+
+def test_committed_student_copies_are_current(tmp_path):
+    """notebooks/student/ is what the script makes now (run `make student` after edits)."""
+    script = load_student_script()
+    script.make_student_notebooks(NOTEBOOK_DIR, tmp_path, quiet=True)
+    committed = NOTEBOOK_DIR / "student"
+    fresh = sorted(p.name for p in tmp_path.iterdir())
+    assert sorted(p.name for p in committed.iterdir()) == fresh
+    for name in fresh:
+        assert (committed / name).read_bytes() == (tmp_path / name).read_bytes(), (
+            f"notebooks/student/{name} is out of date: run `make student`"
+        )

@@ -20,14 +20,28 @@ def fake_result(subset, method, seed, bias, n_engines=20, profile="full") -> Run
     result = RunResult.start(config, {"device_name": "fake", "wall_time_s": 1.0})
     err = pred - true
     result.status = "ok"
-    result.test = {"rmse": float(np.sqrt(np.mean(err**2))),
-                   "nasa": float(np.where(err < 0, np.expm1(-err / 13), np.expm1(err / 10)).sum()),
-                   "rmse_uncapped": 0.0, "nasa_uncapped": 0.0, "accuracy": 0.5, "macro_f1": 0.4}  # fmt: skip
-    result.per_engine = {"unit": list(range(1, n_engines + 1)), "true": true.tolist(),
-                         "true_uncapped": true.tolist(), "pred": pred.tolist()}  # fmt: skip
+    result.test = {
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "nasa": float(np.where(err < 0, np.expm1(-err / 13), np.expm1(err / 10)).sum()),
+        "rmse_uncapped": 0.0,
+        "nasa_uncapped": 0.0,
+        "accuracy": 0.5,
+        "macro_f1": 0.4,
+    }
+    result.per_engine = {
+        "unit": list(range(1, n_engines + 1)),
+        "true": true.tolist(),
+        "true_uncapped": true.tolist(),
+        "pred": pred.tolist(),
+    }
     steps = list(range(0, 100, 10))
-    result.task_history = {"step": steps, "weight_rul": [0.5] * 10, "weight_health": [0.5] * 10,
-                           "grad_norm_rul": [1.0] * 10, "grad_norm_health": [0.01] * 10}  # fmt: skip
+    result.task_history = {
+        "step": steps,
+        "weight_rul": [0.5] * 10,
+        "weight_health": [0.5] * 10,
+        "grad_norm_rul": [1.0] * 10,
+        "grad_norm_health": [0.01] * 10,
+    }
     return result
 
 
@@ -85,8 +99,13 @@ def test_comparison_keeps_book_and_ours_apart(results_dir):
 def test_report_cli_writes_tables_and_figures(results_dir, tmp_path, capsys):
     out = tmp_path / "report"
     assert main(["report", str(results_dir), "--out", str(out), "--bootstrap", "200"]) == 0
-    for name in ("summary.md", "summary.csv", "runs.csv", "pareto_full.png",
-                 "task_weights_full.png"):  # fmt: skip
+    for name in (
+        "summary.md",
+        "summary.csv",
+        "runs.csv",
+        "pareto_full.png",
+        "task_weights_full.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     text = (out / "summary.md").read_text()
     assert "published" in text and "measured" in text and "Protocol" in text

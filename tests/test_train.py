@@ -22,9 +22,20 @@ TINY_MODEL = {
 
 
 def tiny_config(method="grace", seed=0, **overrides) -> TrainConfig:
-    base = dict(subset="FD001", method=method, seed=seed, model=TINY_MODEL, batch_size=64,
-                max_epochs=5, lr=1e-2, warmup_epochs=1, gaba_warmup_steps=5, device="cpu",
-                threads=1, record_every=1)  # fmt: skip
+    base = dict(
+        subset="FD001",
+        method=method,
+        seed=seed,
+        model=TINY_MODEL,
+        batch_size=64,
+        max_epochs=5,
+        lr=1e-2,
+        warmup_epochs=1,
+        gaba_warmup_steps=5,
+        device="cpu",
+        threads=1,
+        record_every=1,
+    )
     return profile_config("smoke", **{**base, **overrides})
 
 
@@ -41,8 +52,21 @@ def test_every_method_trains_and_reports(method, fleet, tmp_path):
     losses = result.curves["train_loss_rul"]
     assert losses[-1] < 0.8 * losses[0], f"{method}: RUL loss did not fall: {losses}"
     saved = json.loads((tmp_path / f"FD001_{method}_seed0_smoke.json").read_text())
-    for key in ("subset", "method", "seed", "profile", "config", "test", "per_engine",
-                "best_epoch", "epochs_run", "curves", "task_history", "provenance", "status"):  # fmt: skip
+    for key in (
+        "subset",
+        "method",
+        "seed",
+        "profile",
+        "config",
+        "test",
+        "per_engine",
+        "best_epoch",
+        "epochs_run",
+        "curves",
+        "task_history",
+        "provenance",
+        "status",
+    ):
         assert key in saved, key
     assert saved["status"] == "ok" and saved["error"] is None
     assert len(saved["per_engine"]["pred"]) == len(fleet.test) == 8
@@ -81,8 +105,13 @@ def test_baseline_records_grad_norms_too(fleet):
 
 
 def test_nan_loss_stops_the_run_and_is_recorded(fleet, tmp_path):
-    result = train(tiny_config("grace"), data=fleet, progress=False, out_dir=tmp_path,
-                   fault_injection={"nan_at_step": 3})  # fmt: skip
+    result = train(
+        tiny_config("grace"),
+        data=fleet,
+        progress=False,
+        out_dir=tmp_path,
+        fault_injection={"nan_at_step": 3},
+    )
     assert result.status == "failed"
     assert "non-finite" in result.error and "epoch 1" in result.error
     saved = json.loads((tmp_path / "FD001_grace_seed0_smoke.json").read_text())
