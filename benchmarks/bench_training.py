@@ -43,12 +43,13 @@ def step_times(methods, device, batch=256, rounds=5, steps_per_round=3, warmup=2
     x = torch.randn(batch, 30, 17, device=device)
     y_rul = torch.rand(batch, device=device) * 125
     y_health = torch.randint(0, 3, (batch,), device=device)
-    steppers = {
-        m: TrainingStep(
-            profile_config("full", method=m, device=str(device), **cfg_extra), 17, device
+    steppers = {}
+    for spec in methods:  # "grace:2" = grace measuring task gradients every 2nd step
+        name, _, every = spec.partition(":")
+        cfg = profile_config(
+            "full", method=name, device=str(device), **cfg_extra, grad_norm_every=int(every or 1)
         )
-        for m in methods
-    }
+        steppers[spec] = TrainingStep(cfg, 17, device)
     for stepper in steppers.values():
         for _ in range(warmup):
             stepper(x, y_rul, y_health)
@@ -99,11 +100,29 @@ def concurrency(jobs_list, device: str, epochs: int, subset: str = "FD002", meth
     rows = []
     for k in jobs_list:
         with tempfile.TemporaryDirectory() as out:
-            cmd = lambda seed: [sys.executable, "-m", "rulkit", "train", "--subset", subset,
-                                "--method", method, "--seed", str(seed), "--profile", profile,
-                                "--device", device, "--out", out, "--quiet",
-                                "--set", f"max_epochs={epochs}",
-                                "--set", f"early_stop_patience={epochs + 1}"]  # fmt: skip
+            cmd = lambda seed: [
+                sys.executable,
+                "-m",
+                "rulkit",
+                "train",
+                "--subset",
+                subset,
+                "--method",
+                method,
+                "--seed",
+                str(seed),
+                "--profile",
+                profile,
+                "--device",
+                device,
+                "--out",
+                out,
+                "--quiet",
+                "--set",
+                f"max_epochs={epochs}",
+                "--set",
+                f"early_stop_patience={epochs + 1}",
+            ]
             env = dict(os.environ)
             if not device.startswith("cuda"):
                 env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // k))
@@ -116,16 +135,27 @@ def concurrency(jobs_list, device: str, epochs: int, subset: str = "FD002", meth
                 if name.endswith(".json"):
                     with open(os.path.join(out, name)) as handle:
                         walls.append(json.load(handle)["provenance"]["wall_time_s"])
-        rows.append({"jobs": k, "ok": codes.count(0), "wall_s": wall,
-                     "epochs_per_min": k * epochs / wall * 60,
-                     "mean_run_s": statistics.mean(walls) if walls else float("nan")})  # fmt: skip
+        rows.append(
+            {
+                "jobs": k,
+                "ok": codes.count(0),
+                "wall_s": wall,
+                "epochs_per_min": k * epochs / wall * 60,
+                "mean_run_s": statistics.mean(walls) if walls else float("nan"),
+            }
+        )
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--methods", nargs="+", default=CORE_METHODS)
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=CORE_METHODS,
+        help="method names; 'grace:2' measures task gradients every 2nd step",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-epoch", action="store_true", help="skip the epoch timing")
     parser.add_argument("--jobs", nargs="*", type=int, default=[], help="K values to try")
@@ -154,8 +184,10 @@ def main() -> None:
         print(f"\nconcurrent runs ({args.epochs} epochs each)")
         print(f"{'K':>3}{'ok':>4}{'wall s':>9}{'epochs/min':>12}{'mean run s':>12}")
         for row in concurrency(args.jobs, args.device, args.epochs):
-            print(f"{row['jobs']:>3}{row['ok']:>4}{row['wall_s']:>9.1f}"
-                  f"{row['epochs_per_min']:>12.1f}{row['mean_run_s']:>12.1f}")  # fmt: skip
+            print(
+                f"{row['jobs']:>3}{row['ok']:>4}{row['wall_s']:>9.1f}"
+                f"{row['epochs_per_min']:>12.1f}{row['mean_run_s']:>12.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@
 #
 # The dual-task model has one backbone and two heads, and every update of the
 # backbone is a sum of two gradients: one from the RUL loss and one from the
-# health loss. Chapter 11 showed that the RUL gradient is usually hundreds of
+# health loss. Chapter 12 showed that the RUL gradient is usually hundreds of
 # times larger, so with fixed 0.5/0.5 weights the health task hardly moves the
 # shared layers at all. GABA (Gradient-Aware Balanced Adaptation) sets the two
 # task weights at every step so that both tasks pull on the backbone equally

@@ -84,8 +84,9 @@ class Balancer(nn.Module):
         """Scalar to backpropagate for the stacked task losses."""
         return (self.weights() * losses).sum()
 
-    def observe(self, grad_norms: torch.Tensor, losses: torch.Tensor) -> None:
-        """Per-step update from gradient norms (only for ``needs_grad_norms`` methods)."""
+    def observe(self, grad_norms: torch.Tensor, losses: torch.Tensor, steps: int = 1) -> None:
+        """Update from gradient norms measured now, standing for ``steps`` training steps
+        (only for ``needs_grad_norms`` methods)."""
 
     def end_epoch(self, epoch_losses: torch.Tensor) -> None:
         """Per-epoch update from the mean task losses of the epoch."""
@@ -136,10 +137,15 @@ class GABA(Balancer):
         self.register_buffer("ema", torch.full((n_tasks,), total / n_tasks))
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
 
-    def observe(self, grad_norms: torch.Tensor, losses: torch.Tensor | None = None) -> None:
+    def observe(
+        self, grad_norms: torch.Tensor, losses: torch.Tensor | None = None, steps: int = 1
+    ) -> None:
+        # A measurement that stands for `steps` steps counts as that many identical
+        # ones: beta**steps in the EMA, and the warm-up clock advances by `steps`.
         raw = inverse_norm_weights(grad_norms.detach().to(self.ema), self.total, self.eps)
-        self.ema.mul_(self.beta).add_((1 - self.beta) * raw)
-        self.step += 1
+        decay = self.beta**steps
+        self.ema.mul_(decay).add_((1 - decay) * raw)
+        self.step += steps
 
     def weights(self) -> torch.Tensor:
         uniform = torch.full_like(self.ema, self.total / self.n_tasks)
@@ -190,7 +196,7 @@ class GradNorm(Balancer):
     def weights(self) -> torch.Tensor:
         return self.w.detach()
 
-    def observe(self, grad_norms: torch.Tensor, losses: torch.Tensor) -> None:
+    def observe(self, grad_norms: torch.Tensor, losses: torch.Tensor, steps: int = 1) -> None:
         losses = losses.detach()
         self.initial_losses.copy_(torch.where(self.started, self.initial_losses, losses))
         self.started.fill_(True)

@@ -74,6 +74,7 @@ class TrainConfig:
     compile: bool = False
     eval_batch_size: int = 4096
     record_every: int = 10  # steps between task-weight / gradient-norm records
+    grad_norm_every: int = 1  # GABA/GRACE/GradNorm: measure task gradients every k steps
     threads: int | None = None
 
     def resolved_device(self) -> torch.device:
@@ -157,7 +158,9 @@ class TrainingStep:
     task gradients are taken once: their norms on the shared backbone feed the
     balancer and their weighted sum is the update, so there is no third backward
     pass. Other methods backpropagate the balancer's loss once, and measure the
-    norms only on the steps that are recorded.
+    norms only on the steps that are recorded. ``grad_norm_every=k`` measures the
+    task gradients on every k-th step only (one backward pass on the others, with
+    the weights of the last measurement); the default k = 1 is the book's rule.
     """
 
     def __init__(self, config: TrainConfig, n_features: int, device: torch.device):
@@ -179,6 +182,7 @@ class TrainingStep:
         self.ema = EMA(self.model, config.ema_decay)
         self.forward = torch.compile(self.model) if config.compile else self.model
         self.amp = config.amp and device.type == "cuda"
+        self.steps = 0
 
     def set_lr(self, lr: float) -> None:
         for group in self.optimizer.param_groups:
@@ -196,14 +200,17 @@ class TrainingStep:
             losses = losses * torch.tensor(float("nan"), device=losses.device)
         self.optimizer.zero_grad(set_to_none=True)
         norms = None
-        if self.balancer.needs_grad_norms:
+        self.steps += 1
+        every = max(1, cfg.grad_norm_every)
+        measure = self.balancer.needs_grad_norms and (self.steps - 1) % every == 0
+        if measure:
             per_task = task_gradients(losses, self.params)
             norms = torch.stack([global_norm(g[: len(self.shared)]) for g in per_task])
-            self.balancer.observe(norms, losses)
+            self.balancer.observe(norms, losses, steps=every)
             weights = self.balancer.weights()
             for p, g in zip(self.params, combine_gradients(per_task, weights)):
                 p.grad = g
-        else:
+        else:  # one backward pass of the balanced loss (weights of the last measurement)
             if record:
                 norms = shared_grad_norms(self.model, losses)
             weights = self.balancer.weights()

@@ -267,3 +267,15 @@ def test_gradnorm_with_equal_norms_and_rates_stays_balanced():
     for k in range(20):
         gn.observe(norms(2.0, 2.0), norms(5.0, 5.0) * 0.9**k)
     torch.testing.assert_close(gn.weights(), norms(0.5, 0.5))
+
+
+def test_gaba_observation_standing_for_k_steps_equals_k_identical_ones():
+    one_at_a_time, batched = GABA(warmup_steps=3), GABA(warmup_steps=3)
+    g = torch.tensor([4.0, 0.01])
+    for _ in range(4):
+        one_at_a_time.observe(g)
+    batched.observe(g, steps=2)
+    batched.observe(g, steps=2)
+    torch.testing.assert_close(batched.ema, one_at_a_time.ema)
+    assert int(batched.step) == int(one_at_a_time.step) == 4
+    torch.testing.assert_close(batched.weights(), one_at_a_time.weights())

@@ -145,3 +145,15 @@ def test_profiles():
 def test_non_finite_error_is_a_runtime_error():
     assert issubclass(NonFiniteError, RuntimeError)
     assert torch.get_num_threads() >= 1
+
+
+def test_measuring_task_gradients_every_other_step(fleet):
+    cfg = tiny_config("grace", grad_norm_every=2, gaba_warmup_steps=6, max_epochs=2)
+    result = train(cfg, data=fleet, progress=False)
+    assert result.status == "ok", result.error
+    h = result.task_history
+    steps, w = np.asarray(h["step"]), np.asarray(h["weight_rul"])
+    assert (w[steps <= 6] == 0.5).all(), "the warm-up clock counts training steps"
+    assert not np.allclose(w[steps > 6], 0.5)
+    every = train(tiny_config("grace", max_epochs=2), data=fleet, progress=False)
+    assert result.per_engine["pred"] != every.per_engine["pred"]  # the knob really acts
