@@ -11,7 +11,7 @@ TORCH  ?= torch
 NB     := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: setup demo book test lint unit nbval browser notebooks sync student bench clean help
+.PHONY: setup demo book test lint unit nbval browser notebooks sync student bench gpu-session clean help
 
 help:
 	@echo "make book      set up .venv and build the book into _build/html"
@@ -20,6 +20,7 @@ help:
 	@echo "make notebooks re-execute every notebook in place (authors; needs the C-MAPSS files)"
 	@echo "make student   regenerate the student copies (exercise solutions removed)"
 	@echo "make bench     run the CPU benchmarks in benchmarks/"
+	@echo "make gpu-session  the GPU session: benchmark + priority grid into results/ (needs a GPU)"
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +67,9 @@ student: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_prepare.py
 	$(BIN)/python benchmarks/bench_training.py
+
+gpu-session:
+	PYTHON=$(BIN)/python benchmarks/gpu_session.sh
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .scratch

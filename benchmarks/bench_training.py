@@ -161,6 +161,7 @@ def main() -> None:
     parser.add_argument("--jobs", nargs="*", type=int, default=[], help="K values to try")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per run for --jobs")
     parser.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA only)")
+    parser.add_argument("--best-jobs-file", help="write the K with the highest throughput here")
     args = parser.parse_args()
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
@@ -183,11 +184,20 @@ def main() -> None:
     if args.jobs:
         print(f"\nconcurrent runs ({args.epochs} epochs each)")
         print(f"{'K':>3}{'ok':>4}{'wall s':>9}{'epochs/min':>12}{'mean run s':>12}")
-        for row in concurrency(args.jobs, args.device, args.epochs):
+        rows = concurrency(args.jobs, args.device, args.epochs)
+        for row in rows:
             print(
                 f"{row['jobs']:>3}{row['ok']:>4}{row['wall_s']:>9.1f}"
                 f"{row['epochs_per_min']:>12.1f}{row['mean_run_s']:>12.1f}"
             )
+        complete = [r for r in rows if r["ok"] == r["jobs"]]
+        if not complete:
+            raise SystemExit("no K completed all its runs")
+        best = max(complete, key=lambda r: r["epochs_per_min"])
+        print(f"highest throughput at K = {best['jobs']}")
+        if args.best_jobs_file:
+            with open(args.best_jobs_file, "w") as handle:
+                handle.write(f"{best['jobs']}\n")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@
 # 3. packs the result files into $OUT/results.tgz (the device tool returns files under $OUT).
 # Rerunning continues where it stopped: runs whose result file exists are skipped.
 #
-# Knobs (environment): BUDGET_MINUTES (sweep time, default 6.5), JOBS (runs at a time,
-# default 4), PROFILE (default full), SEEDS (default 0-4), RESULTS_DIR (default results),
+# Knobs (environment): BUDGET_MINUTES (sweep time, default 6.5), JOBS (runs at a time;
+# default: the fastest K of the benchmark, else 4), PROFILE (default full), SEEDS (default 0-4), RESULTS_DIR (default results),
 # BENCH (1 = run the benchmark, default 1), GRID (priority | tiny; tiny = a CPU test of this
 # script), EXTRA_SET (more `--set key=value` words for every run).
 set -uo pipefail
@@ -21,7 +21,7 @@ OUT=${OUT:-.scratch/gpu_out}
 mkdir -p "$OUT"
 RESULTS_DIR=${RESULTS_DIR:-results}
 BUDGET_MINUTES=${BUDGET_MINUTES:-6.5}
-JOBS=${JOBS:-4}
+JOBS_FIXED=${JOBS:-}
 PROFILE=${PROFILE:-full}
 SEEDS=${SEEDS:-0-4}
 GRID=${GRID:-priority}
@@ -45,9 +45,12 @@ PY=${PYTHON:-python3}
 
 if [ "$BENCH" = 1 ]; then
   echo "== benchmark"
-  $PY benchmarks/bench_training.py --methods baseline amnl gaba grace --rounds 5 \
-      --jobs 1 2 4 8 --epochs 2 2>&1 | tee "$OUT/bench.txt"
+  $PY benchmarks/bench_training.py --methods baseline amnl gaba grace grace:2 --rounds 5 \
+      --jobs 1 2 4 8 --epochs 2 --best-jobs-file "$OUT/best_jobs" 2>&1 | tee "$OUT/bench.txt"
 fi
+# Runs at a time: JOBS if given, else the K the benchmark just measured as fastest, else 4.
+JOBS=${JOBS_FIXED:-$(cat "$OUT/best_jobs" 2>/dev/null || echo 4)}
+echo "== jobs: $JOBS"
 
 if [ "$GRID" = tiny ]; then
   stages=("FD001|baseline grace")
