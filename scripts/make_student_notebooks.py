@@ -32,6 +32,7 @@ import re
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +116,14 @@ def chapter_notebooks(source_dir: Path = SOURCE_DIR) -> list[Path]:
     return sorted(Path(source_dir).glob(PATTERN))
 
 
+def _py_percent(nb: nbformat.NotebookNode) -> str:
+    """The py:percent text of ``nb``, without the jupytext version (stable across versions)."""
+    text = jupytext.writes(nb, fmt="py:percent")
+    return "".join(
+        line for line in text.splitlines(keepends=True) if "jupytext_version:" not in line
+    )
+
+
 def _write_if_changed(path: Path, text: str) -> bool:
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
@@ -144,13 +153,15 @@ def make_student_notebooks(
         if not text.endswith("\n"):
             text += "\n"
         changed = _write_if_changed(out_dir / path.name, text)
+        # the same py:percent twin as every chapter notebook has
+        changed |= _write_if_changed(out_dir / f"{path.stem}.py", _py_percent(student))
         removed[path.name] = n
         if not quiet:
             state = "written" if changed else "unchanged"
             print(f"{out_dir / path.name}: {n} solution(s) removed ({state})")
     names = {p.name for p in chapters}
-    for stale in sorted(out_dir.glob(PATTERN)):
-        if stale.name not in names:
+    for stale in sorted([*out_dir.glob(PATTERN), *out_dir.glob(PATTERN[:-6] + ".py")]):
+        if stale.with_suffix(".ipynb").name not in names:
             stale.unlink()
             if not quiet:
                 print(f"{stale}: removed (no such chapter any more)")
