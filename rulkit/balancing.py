@@ -9,7 +9,7 @@ them alike. GABA is the class :class:`GABA`; its whole rule is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -241,7 +241,3 @@ def combine_gradients(
     for t in range(1, len(per_task)):
         torch._foreach_add_(out, torch._foreach_mul(list(per_task[t]), weights[t]))
     return out
-
-
-def parameters_of(modules: Iterable[nn.Module]) -> list[nn.Parameter]:
-    return [p for m in modules for p in m.parameters()]

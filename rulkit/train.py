@@ -483,8 +483,3 @@ def _train(
         "val_units": len(data.state.val_units),
         "n_features": data.n_features,
     }
-
-
-def config_from_dict(values: dict) -> TrainConfig:
-    known = {f.name for f in fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in values.items() if k in known})

@@ -9,7 +9,6 @@ table would only show up chapters later as a strange RMSE.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import os
 import shutil
@@ -310,8 +309,3 @@ def fetch_cmapss(
         f"RUL_FD00x.txt (or their .gz versions) into {folder}, or set RULKIT_DATA_DIR "
         "to a folder that holds them."
     )
-
-
-def sha256(path: str | os.PathLike) -> str:
-    """Checksum of a file's decompressed content (for provenance records)."""
-    return hashlib.sha256(_read_text(Path(path)).encode()).hexdigest()
