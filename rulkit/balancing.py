@@ -159,19 +159,24 @@ def simplified_gaba() -> GABA:
 
 
 class UncertaintyWeighting(Balancer):
-    """Kendall, Gal & Cipolla (2018): learnable log-variances s_t, loss
-    0.5 * sum(exp(-s_t) * L_t + s_t); the s_t are trained with the model."""
+    """Kendall, Gal & Cipolla (2018): learnable log-variances s_t = log sigma_t^2,
+    loss sum_t c_t * exp(-s_t) * L_t + s_t / 2, trained with the model.
 
-    def __init__(self, n_tasks: int = 2):
+    Their derivation gives c = 1/2 for a Gaussian (regression) likelihood and c = 1
+    for a softmax (classification) one, so ``factors=(0.5, 1.0)`` for (RUL, health).
+    :meth:`weights` returns the multipliers c_t * exp(-s_t) actually applied.
+    """
+
+    def __init__(self, n_tasks: int = 2, factors: Sequence[float] = (0.5, 1.0)):
         super().__init__(n_tasks)
         self.log_vars = nn.Parameter(torch.zeros(n_tasks))
+        self.register_buffer("factors", torch.tensor(factors, dtype=torch.float32))
 
     def weights(self) -> torch.Tensor:
-        precision = torch.exp(-self.log_vars.detach())
-        return precision / precision.sum()
+        return self.factors * torch.exp(-self.log_vars.detach())
 
     def loss(self, losses: torch.Tensor) -> torch.Tensor:
-        return 0.5 * (torch.exp(-self.log_vars) * losses + self.log_vars).sum()
+        return (self.factors * torch.exp(-self.log_vars) * losses + 0.5 * self.log_vars).sum()
 
 
 class GradNorm(Balancer):
@@ -192,6 +197,12 @@ class GradNorm(Balancer):
         self.register_buffer("initial_losses", torch.zeros(n_tasks))
         self.register_buffer("started", torch.zeros((), dtype=torch.bool))
         self._opt = torch.optim.Adam([self.w], lr=lr)
+
+    def get_extra_state(self) -> dict:  # its optimiser travels in the checkpoint too
+        return self._opt.state_dict()
+
+    def set_extra_state(self, state: dict) -> None:
+        self._opt.load_state_dict(state)
 
     def weights(self) -> torch.Tensor:
         return self.w.detach()

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from .checkpoint import EXIT_LOCKED, EXIT_STOPPED, RunLocked
 from .data.cmapss import SUBSETS
 from .methods import METHODS
 
 EPILOG = """examples:
   rulkit fetch                                  download C-MAPSS into the cache (once)
   rulkit train --subset FD001 --method grace    one run (smoke profile on a CPU, full on a GPU)
+  rulkit train --subset FD001 --profile full --max-minutes 120   a two-hour slice; rerun to continue
   rulkit sweep --subsets FD002 FD004 --methods baseline amnl gaba grace --seeds 0-4 --out results
   rulkit report results --out results/report   tables and figures from result files
+
+exit status: 0 done, 1 a run failed, 2 usage or data error, 73 the run is held by another
+worker, 75 stopped for time or by a signal with the checkpoint kept (run the same command
+again to continue).
 
 methods: {methods}
 subsets: {subsets}
@@ -49,6 +56,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
     p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="stop at the first epoch end after this many minutes, keep the checkpoint and "
+        "exit with status 75; the same command continues (a sweep starts no run after it)",
+    )
+    p.add_argument(
         "--set",
         action="append",
         metavar="KEY=VALUE",
@@ -74,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results", help="folder for the result JSON (default results)")
     p.add_argument("--data-dir", default=None, help="folder holding the C-MAPSS text files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--keep-checkpoint",
+        action="store_true",
+        help="keep the checkpoint after the result file is written",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="train again even if the result file of this config exists",
+    )
     _common(p)
 
     p = sub.add_parser("sweep", help="run a grid of subsets x methods x seeds (resumable)")
@@ -83,10 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results")
     p.add_argument("--jobs", type=int, default=1, help="runs at a time on the device")
     p.add_argument(
-        "--budget-minutes",
-        type=float,
+        "--shard",
         default=None,
-        help="start no run that would end after this many minutes",
+        metavar="I/N",
+        help="take only runs I, I+N, I+2N, ... of the grid (0-based)",
     )
     p.add_argument("--retry-failed", action="store_true", help="rerun runs whose status is failed")
     p.add_argument("--data-dir", default=None, help="folder holding the C-MAPSS text files")
@@ -107,17 +131,25 @@ def _validate(subsets: list[str], methods: list[str]) -> None:
     from .data.cmapss import check_subset
     from .methods import get_method
 
-    try:
-        for s in subsets:
-            check_subset(s)
-        for m in methods:
-            get_method(m)
-    except ValueError as err:
-        raise SystemExit(f"rulkit: error: {err}") from None
+    for s in subsets:  # ValueError naming the valid choices; main() prints it
+        check_subset(s)
+    for m in methods:
+        get_method(m)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (FileNotFoundError, ValueError, TypeError, RunLocked) as err:
+        if os.environ.get("RULKIT_DEBUG"):
+            raise
+        code = EXIT_LOCKED if isinstance(err, RunLocked) else 2
+        print(f"rulkit: error: {err}", file=sys.stderr)
+        return code
+
+
+def _dispatch(args) -> int:
     if args.command == "fetch":
         from .data import fetch_cmapss
 
@@ -140,26 +172,34 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         _validate([args.subset], [args.method])
         from .results import result_path
-        from .train import profile_config, train
+        from .train import RunStopped, completed_result, profile_config, train
 
+        if args.max_minutes is not None:
+            overrides["max_minutes"] = args.max_minutes
+        cfg = profile_config(
+            args.profile,
+            subset=args.subset.upper(),
+            method=args.method.lower(),
+            seed=args.seed,
+            device=args.device,
+            **overrides,
+        )
+        path = result_path(args.out, cfg.run_name())
+        if not args.force and completed_result(args.out, cfg) is not None:
+            print(f"{cfg.run_name()}: already done ({path}); --force trains it again")
+            return 0
         try:
-            cfg = profile_config(
-                args.profile,
-                subset=args.subset.upper(),
-                method=args.method.lower(),
-                seed=args.seed,
-                device=args.device,
-                **overrides,
+            result = train(
+                cfg, progress=not args.quiet, out_dir=args.out, keep_checkpoint=args.keep_checkpoint
             )
-        except TypeError as err:
-            raise SystemExit(f"rulkit: error: {err}") from None
-        result = train(cfg, progress=not args.quiet, out_dir=args.out)
-        path = result_path(args.out, cfg.subset, cfg.method, cfg.seed, cfg.profile)
+        except RunStopped as stopped:
+            print(stopped)
+            return EXIT_STOPPED
         print(f"{result!r}\nwritten to {path}")
         return 0 if result.status == "ok" else 1
 
     if args.command == "sweep":
-        from .sweep import parse_seeds, sweep
+        from .sweep import parse_seeds, parse_shard, sweep
 
         subsets, methods = [s.upper() for s in _split(args.subsets)], _split(args.methods)
         _validate(subsets, methods)
@@ -171,17 +211,22 @@ def main(argv: list[str] | None = None) -> int:
             args.profile,
             args.device,
             args.jobs,
-            args.budget_minutes,
+            args.max_minutes,
             overrides,
             args.retry_failed,
             progress=not args.quiet,
+            shard=parse_shard(args.shard),
         )
         print(
             f"sweep: {summary['planned']} planned, {summary['skipped']} already done, "
-            f"{summary['ok']} ok, {summary['failed']} failed, {summary['not_started']} not started "
-            f"(budget), {summary['minutes']} min"
+            f"{summary['ok']} ok, {summary['failed']} failed, {summary['stopped']} stopped for "
+            f"time, {summary['not_started']} not started, {summary['elsewhere']} left to other "
+            f"workers, {summary['minutes']} min"
         )
-        return 0 if summary["failed"] == 0 else 1
+        if summary["failed"]:
+            return 1
+        unfinished = summary["stopped"] + summary["not_started"] + summary["elsewhere"]
+        return EXIT_STOPPED if unfinished else 0
     return 2
 
 

@@ -57,7 +57,7 @@ METHODS: dict[str, Method] = {
             "gradnorm",
             "Chen et al. 2018: GradNorm, alpha 1.5",
             False,
-            lambda cfg: GradNorm(alpha=cfg.gradnorm_alpha),
+            lambda cfg: GradNorm(alpha=cfg.gradnorm_alpha, lr=cfg.gradnorm_lr),
         ),
         Method(
             "dwa",

@@ -99,7 +99,11 @@ class DualTaskModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.features(x)
-        return self.rul_head(z).squeeze(-1), self.health_head(z)
+        # Under mixed precision the heads still run in float32: bf16 has 8 bits of
+        # mantissa, too coarse for RUL values near 100 (100.3 would print as 100.5).
+        with torch.autocast(z.device.type, enabled=False):
+            z = z.float()
+            return self.rul_head(z).squeeze(-1), self.health_head(z)
 
     def head_modules(self) -> dict[str, nn.Module]:
         return {"rul_head": self.rul_head, "health_head": self.health_head}

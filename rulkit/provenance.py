@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -13,7 +14,11 @@ from . import __version__
 
 
 def git_commit(path: Path | None = None) -> tuple[str | None, bool | None]:
-    """(commit hash, working tree has uncommitted changes) of the rulkit checkout, if any."""
+    """(commit hash, working tree has uncommitted changes) of the rulkit checkout, if any.
+
+    A copy without ``.git`` (a device machine, a container) takes the commit from the
+    environment variable ``RULKIT_GIT_COMMIT``, set by whoever made the copy.
+    """
     root = Path(path or Path(__file__).resolve().parent.parent)
     try:
         commit = subprocess.run(
@@ -36,7 +41,7 @@ def git_commit(path: Path | None = None) -> tuple[str | None, bool | None]:
         )
         return commit, dirty
     except (OSError, subprocess.SubprocessError):
-        return None, None
+        return os.environ.get("RULKIT_GIT_COMMIT") or None, None
 
 
 def device_name(device: torch.device) -> str:

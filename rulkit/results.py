@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -20,9 +20,11 @@ class RunResult:
     subset: str
     method: str
     seed: int
-    profile: str
+    profile: str  # "full" or "smoke" as defined, "custom" when any field was overridden
     config: dict
     provenance: dict
+    base_profile: str | None = None  # the profile the overrides were applied to
+    config_hash: str | None = None  # short hash of the overrides (None for a plain profile)
     status: str = "running"  # "ok" or "failed"
     error: str | None = None
     test: dict = field(default_factory=dict)
@@ -38,13 +40,25 @@ class RunResult:
 
     @classmethod
     def start(cls, config, provenance: dict) -> RunResult:
+        digest = config.config_hash()
         return cls(
-            config.subset, config.method, config.seed, config.profile, asdict(config), provenance
+            config.subset,
+            config.method,
+            config.seed,
+            "custom" if digest else config.profile,
+            asdict(config),
+            provenance,
+            base_profile=config.profile,
+            config_hash=digest,
         )
 
     @property
+    def label(self) -> str:
+        return f"custom-{self.config_hash}" if self.config_hash else self.profile
+
+    @property
     def name(self) -> str:
-        return run_name(self.subset, self.method, self.seed, self.profile)
+        return run_name(self.subset, self.method, self.seed, self.label)
 
     def to_dict(self, max_history: int = 500) -> dict:
         out = asdict(self)
@@ -61,8 +75,9 @@ class RunResult:
         )
 
 
-def run_name(subset: str, method: str, seed: int, profile: str) -> str:
-    return f"{subset}_{method}_seed{seed}_{profile}"
+def run_name(subset: str, method: str, seed: int, label: str) -> str:
+    """``FD002_grace_seed0_full``; ``label`` is the profile, or ``custom-<hash>``."""
+    return f"{subset}_{method}_seed{seed}_{label}"
 
 
 def downsample(columns: dict, max_points: int) -> dict:
@@ -90,14 +105,13 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def result_path(
-    out_dir: str | os.PathLike, subset: str, method: str, seed: int, profile: str
-) -> Path:
-    return Path(out_dir) / f"{run_name(subset, method, seed, profile)}.json"
+def result_path(out_dir: str | os.PathLike, name: str) -> Path:
+    """Where the result file of the run called ``name`` (see :func:`run_name`) lives."""
+    return Path(out_dir) / f"{name}.json"
 
 
 def write_result(result: RunResult, out_dir: str | os.PathLike) -> Path:
-    path = result_path(out_dir, result.subset, result.method, result.seed, result.profile)
+    path = result_path(out_dir, result.name)
     atomic_write_text(path, json.dumps(result.to_dict(), indent=1, allow_nan=True))
     return path
 

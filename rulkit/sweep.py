@@ -1,25 +1,35 @@
-"""Many runs: a grid of subsets x methods x seeds, resumable and time-boxed.
+"""Many runs: a grid of subsets x methods x seeds that any number of workers share.
 
-Each run is its own ``rulkit train`` process that writes its result file
-atomically at the end, so the sweep can be killed at any moment: rerunning it
-skips every run whose file exists and finishes the rest. Runs are started
-seed-major (all subsets and methods of seed 0, then seed 1, ...) so a grid cut
-short by its time budget is still balanced across methods.
+Each run is its own ``rulkit train`` process. It takes the run's lock (so two
+workers never train one run), checkpoints at every epoch end and writes its
+result file atomically at the end. So a sweep can be stopped at any moment and
+started again, on this machine or another one sharing the folder: finished runs
+are skipped, interrupted ones continue from their checkpoints, and runs held by
+another live worker are waited for (and taken over if that worker dies). Runs
+are started seed-major (all subsets and methods of seed 0, then seed 1, ...) so
+a grid cut short is still balanced across methods.
+
+With ``max_minutes`` the sweep starts no run after that time, gives every run
+it starts the time that is left (each stops at its first epoch end after it,
+checkpoint kept), and sends SIGTERM to any still running a minute later.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .checkpoint import EXIT_LOCKED, EXIT_STOPPED, lock_holder
 from .data.cmapss import check_subset
 from .methods import get_method
-from .results import result_path, run_name
+from .results import result_path
 
 
 @dataclass(frozen=True)
@@ -53,18 +63,30 @@ def parse_seeds(text: str | list[str]) -> list[int]:
     return seeds
 
 
-def _is_done(path: Path, retry_failed: bool) -> bool:
-    if not path.is_file():
-        return False
-    if not retry_failed:
-        return True
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """'1/4' -> (1, 4): this worker takes runs 1, 5, 9, ... of the grid (0-based)."""
+    if not text:
+        return 0, 1
     try:
-        return json.loads(path.read_text()).get("status") == "ok"
-    except (OSError, json.JSONDecodeError):
-        return False
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard expects i/n such as 0/4, got {text!r}") from None
+    if not 0 <= i < n:
+        raise ValueError(f"--shard i/n needs 0 <= i < n, got {text!r}")
+    return i, n
 
 
-def _command(run: Run, out: Path, profile: str, device: str, overrides: dict) -> list[str]:
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the sweep dies, even by SIGKILL (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _command(run: Run, out: Path, profile: str, device: str, overrides: dict, minutes) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -84,9 +106,18 @@ def _command(run: Run, out: Path, profile: str, device: str, overrides: dict) ->
         str(out),
         "--quiet",
     ]
+    if minutes is not None:
+        cmd += ["--max-minutes", f"{minutes:.3f}"]
     for key, value in overrides.items():
         cmd += ["--set", f"{key}={json.dumps(value)}"]
     return cmd
+
+
+def _status(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text()).get("status")
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def sweep(
@@ -97,113 +128,152 @@ def sweep(
     profile: str = "auto",
     device: str = "auto",
     jobs: int = 1,
-    budget_minutes: float | None = None,
+    max_minutes: float | None = None,
     overrides: dict | None = None,
     retry_failed: bool = False,
     progress: bool = True,
+    shard: tuple[int, int] = (0, 1),
+    poll_seconds: float = 1.0,
+    stale_after: float = 180.0,
 ) -> dict:
-    """Run the grid, ``jobs`` processes at a time; returns counts and the log of runs.
+    """Run this worker's part of the grid, ``jobs`` processes at a time.
 
-    With a budget, no run is started once the elapsed time plus the longest run
-    seen so far (times ``jobs`` waves in flight) would pass it.
+    Returns counts (``planned``, ``skipped`` already done, ``ok``, ``failed``,
+    ``stopped`` for time, ``not_started``, ``elsewhere``: left to other live
+    workers when time ran out) and a log of the runs this worker trained.
     """
     from tqdm.auto import tqdm
 
-    from .train import profile_config
+    from .train import completed_result, profile_config
 
-    profile = profile_config(profile, device=device).profile  # resolve 'auto' once
+    overrides = dict(overrides or {})
     out = Path(out)
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    overrides = overrides or {}
-    runs = grid(subsets, methods, seeds)
-    todo = [r for r in runs if not _is_done(result_path(out, *_key(r, profile)), retry_failed)]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    on_cpu = device == "cpu" or (device == "auto" and not _has_cuda())
+    if on_cpu and "threads" not in overrides:  # each child gets its share of the cores
+        overrides["threads"] = max(1, (os.cpu_count() or 1) // max(1, jobs))
+    if "threads" in overrides:
+        env["OMP_NUM_THREADS"] = str(overrides["threads"])
+
+    i, n = shard
+    runs = grid(subsets, methods, seeds)[i::n]
+    configs = {
+        run: profile_config(
+            profile, subset=run.subset, method=run.method, seed=run.seed, device=device, **overrides
+        )
+        for run in runs
+    }
+    profile = next(iter(configs.values())).profile if configs else profile  # 'auto' resolved
+
+    def done(run: Run) -> bool:
+        record = completed_result(out, configs[run])
+        return record is not None and (record["status"] == "ok" or not retry_failed)
+
+    pending = [r for r in runs if not done(r)]
     summary = {
         "planned": len(runs),
-        "skipped": len(runs) - len(todo),
+        "skipped": len(runs) - len(pending),
         "ok": 0,
         "failed": 0,
+        "stopped": 0,
         "not_started": 0,
+        "elsewhere": 0,
         "log": [],
     }
-    env = dict(os.environ)
-    if device == "cpu" or (device == "auto" and not _has_cuda()):
-        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, jobs))))
-    start = time.perf_counter()
-    longest = _longest_known_run(out, profile)  # so a resumed sweep respects its budget at once
-    running: list[tuple[Run, subprocess.Popen, float]] = []
-    queue = list(todo)
-    bar = tqdm(total=len(todo), disable=not progress, desc="sweep", unit="run")
+    start = time.monotonic()
+    deadline = None if max_minutes is None else start + 60 * max_minutes
+    running: dict[Run, tuple[subprocess.Popen, float]] = {}
+    told_to_stop: set[int] = set()  # pids sent SIGTERM once (a second would skip the save)
+
+    def stop_children() -> None:
+        for proc, _ in running.values():
+            if proc.pid not in told_to_stop:
+                told_to_stop.add(proc.pid)
+                proc.send_signal(signal.SIGTERM)
+
+    bar = tqdm(total=len(pending), disable=not progress, desc="sweep", unit="run")
     try:
-        while queue or running:
-            while queue and len(running) < max(1, jobs):
-                elapsed = time.perf_counter() - start
-                if budget_minutes is not None and elapsed + longest > budget_minutes * 60:
-                    summary["not_started"] = len(queue)
-                    queue.clear()
+        while pending or running:
+            now = time.monotonic()
+            out_of_time = deadline is not None and now >= deadline
+            for run in list(pending):
+                if out_of_time or len(running) >= max(1, jobs):
                     break
-                run = queue.pop(0)
-                log = logs / f"{run_name(*_key(run, profile))}.log"
-                with open(log, "w") as handle:  # a file, not a pipe: a chatty child never blocks
+                if done(run):  # another worker finished it
+                    pending.remove(run)
+                    bar.update(1)
+                    continue
+                name = configs[run].run_name()
+                if lock_holder(out / "checkpoints" / f"{name}.lock", stale_after) is not None:
+                    continue  # a live worker trains it; look again later
+                pending.remove(run)
+                minutes = None if deadline is None else max(0.0, (deadline - now) / 60)
+                cmd = _command(run, out, profile, device, overrides, minutes)
+                with open(logs / f"{name}.log", "a") as handle:  # a file: never blocks
+                    # Own session: a Ctrl-C reaches the sweep only, which forwards one SIGTERM.
                     proc = subprocess.Popen(
-                        _command(run, out, profile, device, overrides),
+                        cmd,
                         env=env,
                         stdout=handle,
                         stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                        preexec_fn=_die_with_parent,
                     )
-                running.append((run, proc, time.perf_counter()))
-            time.sleep(0.2)
-            for item in list(running):
-                run, proc, t0 = item
-                if proc.poll() is None:
+                running[run] = (proc, now)
+            if out_of_time and not running:
+                left = [r for r in pending if not done(r)]
+                summary["not_started"] = sum(
+                    lock_holder(out / "checkpoints" / f"{configs[r].run_name()}.lock", stale_after)
+                    is None
+                    for r in left
+                )
+                summary["elsewhere"] = len(left) - summary["not_started"]
+                break
+            if deadline is not None and now > deadline + 60:  # runs past their own limit
+                stop_children()
+            time.sleep(poll_seconds)
+            for run, (proc, t0) in list(running.items()):
+                code = proc.poll()
+                if code is None:
                     continue
-                running.remove(item)
-                took = time.perf_counter() - t0
-                longest = max(longest, took)
-                status = _status(result_path(out, *_key(run, profile)))
-                summary["ok" if status == "ok" else "failed"] += 1
+                del running[run]
+                name = configs[run].run_name()
+                if code == EXIT_LOCKED:  # lost the race for the lock: try again later
+                    pending.append(run)
+                    continue
+                status = _status(result_path(out, name)) if code in (0, 1) else None
+                kind = {"ok": "ok", "failed": "failed"}.get(status or "", "")
+                if code == EXIT_STOPPED:
+                    kind = "stopped"
+                elif not kind:  # crashed without a result file (see its log)
+                    kind, status = "failed", f"exit code {code}, no result file"
+                summary[kind] += 1
                 summary["log"].append(
                     {
-                        "run": run_name(*_key(run, profile)),
-                        "status": status,
-                        "seconds": round(took, 1),
-                        "exit_code": proc.returncode,
+                        "run": name,
+                        "status": status or kind,
+                        "seconds": round(time.monotonic() - t0, 1),
+                        "exit_code": code,
                     }
                 )
-                bar.update(1)
+                if kind != "stopped":
+                    bar.update(1)
                 bar.set_postfix(ok=summary["ok"], failed=summary["failed"])
     finally:
-        for _, proc, _ in running:  # interrupted: stop the children too
-            proc.terminate()
+        stop_children()  # interrupted: the children checkpoint and stop
+        for proc, _ in running.values():
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         bar.close()
-    summary["minutes"] = round((time.perf_counter() - start) / 60, 2)
+    summary["minutes"] = round((time.monotonic() - start) / 60, 2)
     return summary
-
-
-def _key(run: Run, profile: str) -> tuple[str, str, int, str]:
-    return run.subset, run.method, run.seed, profile
-
-
-def _status(path: Path) -> str:
-    try:
-        return json.loads(path.read_text()).get("status", "unknown")
-    except (OSError, json.JSONDecodeError):
-        return "no result file"
 
 
 def _has_cuda() -> bool:
     import torch
 
     return torch.cuda.is_available()
-
-
-def _longest_known_run(out: Path, profile: str) -> float:
-    """Longest wall time among the finished runs of ``profile`` already in ``out``."""
-    longest = 0.0
-    for path in out.glob(f"*_{profile}.json"):
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        longest = max(longest, float(record.get("provenance", {}).get("wall_time_s") or 0.0))
-    return longest

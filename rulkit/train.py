@@ -4,30 +4,56 @@
 Model selection uses the VALIDATION engines only (held out from training):
 the LR plateau, early stopping and the best checkpoint all look at validation
 RMSE. The test engines are scored once, at the end, with the chosen weights.
+
+A run survives interruption: :class:`Trainer` holds its whole state, written
+to ``<out>/checkpoints/`` at every epoch end and when a signal asks it to stop;
+calling :func:`train` again with the same config continues from there, and on
+the CPU the finished result is the same as that of an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import math
 import os
 import random
+import socket
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from . import metrics
 from .balancing import combine_gradients, global_norm, shared_grad_norms, task_gradients
+from .checkpoint import (
+    RunLock,
+    StopRequest,
+    load_checkpoint,
+    remove_stale_temporaries,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from .data import Prepared, prepare
 from .losses import task_losses
 from .methods import get_method
 from .model import DualTaskModel
 from .provenance import provenance
-from .results import RunResult, write_result
+from .results import RunResult, result_path, write_result
 
 PROFILES = ("smoke", "full", "auto")
+# Fields that say where and how fast a run goes, not what it trains: they may change
+# between the segments of one run and stay out of its name.
+RUNTIME_FIELDS = frozenset(
+    {"device", "threads", "data_dir", "eval_batch_size", "compile", "max_minutes", "deterministic"}
+)
+# Fields that change only what is recorded: out of the name, but a resumed run keeps them.
+RECORD_FIELDS = frozenset({"record_every", "record_test_rmse"})
+NAME_FIELDS = ("subset", "method", "seed", "profile")
 
 
 @dataclass
@@ -65,22 +91,81 @@ class TrainConfig:
     gaba_floor: float = 0.05
     gaba_warmup_steps: int = 100
     gradnorm_alpha: float = 1.5
+    gradnorm_lr: float = 0.025  # GradNorm's own optimiser for its task weights
     dwa_temperature: float = 2.0
     model: dict = field(default_factory=dict)  # DualTaskModel overrides (tests use a tiny one)
     # engineering (none of these change the method)
     device: str = "auto"
-    amp: bool = False  # bf16 autocast, CUDA only
+    amp: bool = False  # bf16 autocast, CUDA only (the two heads stay float32)
     tf32: bool = True  # TF32 matrix products, CUDA only (within seed noise)
     compile: bool = False
+    deterministic: bool = False  # deterministic CUDA kernels (slower); CPU runs are anyway
     eval_batch_size: int = 4096
-    record_every: int = 10  # steps between task-weight / gradient-norm records
-    grad_norm_every: int = 1  # GABA/GRACE/GradNorm: measure task gradients every k steps
     threads: int | None = None
+    max_minutes: float | None = None  # stop at the first epoch end after this (resumable)
+    # records (what is kept, never what is trained or chosen)
+    record_every: int = 10  # steps between task-weight / gradient-norm records
+    record_test_rmse: bool = False  # test RMSE of every epoch, for the record only
+    grad_norm_every: int = 1  # GABA/GRACE/GradNorm: measure task gradients every k steps
+
+    def __post_init__(self):
+        for f in fields(self):  # 1 and 1.0 are the same config (and the same name)
+            value = getattr(self, f.name)
+            is_int = isinstance(value, int) and not isinstance(value, bool)
+            if isinstance(f.default, float) and is_int:
+                setattr(self, f.name, float(value))
+        checks = [
+            (
+                "val_fraction",
+                0 < self.val_fraction < 1,
+                "must be in (0, 1): model selection needs held-out validation engines",
+            ),
+            ("batch_size", self.batch_size >= 1, "must be >= 1"),
+            ("max_epochs", self.max_epochs >= 1, "must be >= 1"),
+            ("record_every", self.record_every >= 1, "must be >= 1"),
+            ("grad_norm_every", self.grad_norm_every >= 1, "must be >= 1"),
+            ("max_minutes", self.max_minutes is None or self.max_minutes >= 0, "must be >= 0"),
+        ]
+        for name, ok, message in checks:
+            if not ok:
+                raise ValueError(f"{name} {message}; got {name}={getattr(self, name)!r}")
 
     def resolved_device(self) -> torch.device:
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)
+
+    def overrides(self) -> dict:
+        """The fields that define what is trained and differ from the profile's defaults."""
+        base = _canonical(asdict(profile_config(self.profile)))
+        skip = RUNTIME_FIELDS | RECORD_FIELDS | set(NAME_FIELDS)
+        mine = _canonical(asdict(self))
+        return {k: v for k, v in mine.items() if k not in skip and v != base[k]}
+
+    def config_hash(self) -> str | None:
+        """Short hash of :meth:`overrides`; None when the profile is used as it is."""
+        changed = self.overrides()
+        if not changed:
+            return None
+        return hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:8]
+
+    def label(self) -> str:
+        """``full`` or ``smoke`` for the profile as it is; ``custom-<hash>`` otherwise."""
+        digest = self.config_hash()
+        return self.profile if digest is None else f"custom-{digest}"
+
+    def run_name(self) -> str:
+        return f"{self.subset}_{self.method}_seed{self.seed}_{self.label()}"
+
+    def differences(self, other: dict) -> list[str]:
+        """Fields (other than where it runs) in which the config dict ``other`` differs."""
+        mine, theirs = _canonical(asdict(self)), _canonical(other)
+        return sorted(k for k in mine if k not in RUNTIME_FIELDS and theirs.get(k) != mine[k])
+
+
+def _canonical(config: dict) -> dict:
+    """JSON round trip: tuples become lists, so a config compares equal to its file."""
+    return json.loads(json.dumps(config, sort_keys=True))
 
 
 # Smoke: the full pipeline on a few engines, sized to well under a minute on a 2-core CPU.
@@ -115,7 +200,23 @@ def profile_config(profile: str = "auto", **overrides) -> TrainConfig:
 
 
 class NonFiniteError(RuntimeError):
-    """A loss or gradient became NaN or infinite."""
+    """A loss, gradient or validation score became NaN or infinite."""
+
+
+class RunStopped(Exception):
+    """Training stopped before the end (time limit or signal); its checkpoint is kept and
+    the same call continues it."""
+
+    def __init__(self, config: TrainConfig, trainer: Trainer, reason: str, checkpoint):
+        self.config, self.reason, self.checkpoint = config, reason, checkpoint
+        self.epoch, self.step = trainer.epoch, trainer.step
+        where = f"epoch {trainer.epoch}"
+        if trainer.partial is not None:
+            where = f"in epoch {trainer.epoch + 1} (step {trainer.step})"
+        why = "stopped for time" if reason == "time limit" else f"stopped by {reason}"
+        more = "; run the same command to continue" if checkpoint else " (no checkpoint kept)"
+        run = f"{config.subset} {config.method} s{config.seed}"
+        super().__init__(f"{run}: {where}, {why}{more}")
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -126,6 +227,18 @@ def seed_everything(seed: int) -> torch.Generator:
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
     return torch.Generator().manual_seed(seed)
+
+
+def set_tf32(enabled: bool) -> None:
+    """TF32 for float32 matrix products and convolutions on CUDA (current torch API)."""
+    mode = "tf32" if enabled else "ieee"
+    if hasattr(torch.backends.cuda.matmul, "fp32_precision"):  # torch >= 2.9
+        torch.backends.cuda.matmul.fp32_precision = mode
+        torch.backends.cudnn.conv.fp32_precision = mode
+        torch.backends.cudnn.rnn.fp32_precision = mode
+    else:
+        torch.backends.cuda.matmul.allow_tf32 = enabled
+        torch.backends.cudnn.allow_tf32 = enabled
 
 
 class EMA:
@@ -194,8 +307,15 @@ class TrainingStep:
         cfg = self.config
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.amp):
             rul_pred, logits = self.forward(x)
-        losses = task_losses(rul_pred.float(), y_rul, logits.float(), y_health,
-                             self.method.amnl, cfg.wmse_normalise, cfg.rul_cap)  # fmt: skip
+        losses = task_losses(
+            rul_pred.float(),
+            y_rul,
+            logits.float(),
+            y_health,
+            self.method.amnl,
+            cfg.wmse_normalise,
+            cfg.rul_cap,
+        )
         if poison:  # test hook for the non-finite guard
             losses = losses * torch.tensor(float("nan"), device=losses.device)
         self.optimizer.zero_grad(set_to_none=True)
@@ -234,6 +354,10 @@ def predict(model: torch.nn.Module, X: torch.Tensor, batch_size: int = 4096, amp
         logits.append(h.float())
     model.train(was_training)
     return torch.cat(rul), torch.cat(logits)
+
+
+def rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
+    return float(torch.sqrt(torch.mean((pred - target) ** 2)))
 
 
 @dataclass
@@ -277,24 +401,37 @@ class _History:
         self.weights.append(weights.detach().float().clone())
         self.norms.append(norms.detach().float().clone())
 
+    def state_dict(self) -> dict:
+        stack = lambda xs: torch.stack(xs).cpu() if xs else torch.zeros(0, 2)
+        return {
+            "steps": list(self.steps),
+            "weights": stack(self.weights),
+            "norms": stack(self.norms),
+        }
+
+    def load_state_dict(self, state: dict, device: torch.device) -> None:
+        self.steps = list(state["steps"])
+        self.weights = list(state["weights"].to(device).unbind())
+        self.norms = list(state["norms"].to(device).unbind())
+
     def as_dict(self) -> dict:
+        keys = ("step", "weight_rul", "weight_health", "grad_norm_rul", "grad_norm_health")
         if not self.steps:
-            return {
-                "step": [],
-                "weight_rul": [],
-                "weight_health": [],
-                "grad_norm_rul": [],
-                "grad_norm_health": [],
-            }
+            return {k: [] for k in keys}
         w = torch.stack(self.weights).cpu().numpy()
         g = torch.stack(self.norms).cpu().numpy()
-        return {
-            "step": self.steps,
-            "weight_rul": w[:, 0].tolist(),
-            "weight_health": w[:, 1].tolist(),
-            "grad_norm_rul": g[:, 0].tolist(),
-            "grad_norm_health": g[:, 1].tolist(),
-        }
+        return dict(
+            zip(
+                keys,
+                (
+                    self.steps,
+                    w[:, 0].tolist(),
+                    w[:, 1].tolist(),
+                    g[:, 0].tolist(),
+                    g[:, 1].tolist(),
+                ),
+            )
+        )
 
 
 def _to_device(data: Prepared, device: torch.device) -> dict[str, dict[str, torch.Tensor]]:
@@ -323,163 +460,378 @@ def prepare_for(config: TrainConfig) -> Prepared:
     )
 
 
+CURVES = (
+    "epoch",
+    "train_loss_rul",
+    "train_loss_health",
+    "val_rmse",
+    "lr",
+    "weight_rul",
+    "weight_health",
+)
+
+
+class Trainer:
+    """One run's whole state, in one object: model, optimiser, balancer, weight EMA,
+    LR schedule, random generators, records, the best epoch so far, and the position
+    inside the current epoch. :meth:`state_dict` / :meth:`load_state_dict` save and
+    restore all of it, so a run can stop anywhere and continue exactly.
+
+    The loop itself is three methods: :meth:`train_epoch` (the updates),
+    :meth:`end_epoch` (validation, schedule, early stopping) and :meth:`finish`
+    (the one test evaluation and the result).
+    """
+
+    def __init__(self, config: TrainConfig, data: Prepared | None = None):
+        self.config = cfg = config
+        self.device = device = config.resolved_device()
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        if cfg.deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        self.gen = seed_everything(cfg.seed)
+        if device.type == "cuda":
+            set_tf32(cfg.tf32)
+        self.data = data if data is not None else prepare_for(cfg)
+        self.tensors = _to_device(self.data, device)
+        self.n = len(self.tensors["train"]["X"])
+        if self.n < 2:
+            raise ValueError(f"{cfg.subset}: only {self.n} training windows; use more engines")
+        self.stepper = TrainingStep(cfg, self.data.n_features, device)
+        self.steps_per_epoch = max(1, self.n // cfg.batch_size)  # last partial batch dropped
+        self.lr = _Lr(
+            cfg.lr,
+            cfg.warmup_epochs * self.steps_per_epoch,
+            cfg.warmup_start,
+            cfg.plateau_factor,
+            cfg.plateau_patience,
+            cfg.min_lr,
+        )
+        self.history = _History()
+        self.curves: dict[str, list] = {k: [] for k in CURVES}
+        if cfg.record_test_rmse:
+            self.curves["test_rmse"] = []  # for the record: never looked at by any choice
+        self.best = {"val_rmse": math.inf, "epoch": 0, "state": None}
+        self.epoch = 0  # epochs completed
+        self.step = 0
+        self.partial: dict | None = None  # position inside an epoch that was interrupted
+        self.segments: list[dict] = []
+
+    # ------------------------------------------------------------------ the loop
+    def finished(self) -> bool:
+        cfg = self.config
+        stale = self.epoch > 0 and self.epoch - self.best["epoch"] >= cfg.early_stop_patience
+        return self.epoch >= cfg.max_epochs or stale
+
+    def train_epoch(self, should_stop=lambda: None, faults: dict | None = None) -> bool:
+        """Updates of one epoch (or of what is left of it); False if stopped inside it."""
+        cfg, stepper, train = self.config, self.stepper, self.tensors["train"]
+        faults = faults or {}
+        if self.partial is None:
+            order = torch.randperm(self.n, generator=self.gen).to(self.device)
+            self.partial = {
+                "order": order,
+                "batch": 0,
+                "loss_sum": torch.zeros(2, device=self.device),
+                "weight_sum": torch.zeros(2, device=self.device),
+                "lr": 0.0,
+            }
+        p = self.partial
+        self.stepper.model.train()
+        while p["batch"] < self.steps_per_epoch:
+            b = p["batch"]
+            idx = p["order"][b * cfg.batch_size : (b + 1) * cfg.batch_size]
+            self.step += 1
+            p["lr"] = self.lr.at(self.step)
+            stepper.set_lr(p["lr"])
+            record = self.step % cfg.record_every == 0 or self.step == 1
+            losses, weights, norms, total_norm = stepper(
+                train["X"][idx],
+                train["y_rul"][idx],
+                train["y_health"][idx],
+                record=record,
+                poison=faults.get("nan_at_step") == self.step,
+            )
+            if record:
+                self.history.add(self.step, weights, norms)
+            p["loss_sum"] += losses + 0 * total_norm  # NaN in the gradient shows up here too
+            p["weight_sum"] += weights
+            p["batch"] = b + 1
+            if faults.get("stop_at_step") == self.step:
+                return False
+            if p["batch"] < self.steps_per_epoch and should_stop():
+                return False
+        return True
+
+    def end_epoch(self) -> float:
+        """Validation, LR plateau, records and the best checkpoint; returns val RMSE."""
+        cfg, p, epoch = self.config, self.partial, self.epoch + 1
+        epoch_losses = p["loss_sum"] / self.steps_per_epoch  # one host sync per epoch, below
+        if not torch.isfinite(epoch_losses).all():
+            raise NonFiniteError(
+                f"non-finite loss or gradient in epoch {epoch} (steps "
+                f"{self.step - self.steps_per_epoch + 1}-{self.step}); task losses "
+                f"{epoch_losses.tolist()}"
+            )
+        self.stepper.balancer.end_epoch(epoch_losses)
+        ema = self.stepper.ema.model
+        val_rmse = rmse(self._predict(ema, "val"), self.tensors["val"]["y_rul"])
+        if not math.isfinite(val_rmse):
+            raise NonFiniteError(f"validation RMSE is {val_rmse} in epoch {epoch}")
+        self.lr.epoch_end(val_rmse)
+        mean_w = (p["weight_sum"] / self.steps_per_epoch).tolist()
+        row = (epoch, *epoch_losses.tolist(), val_rmse, p["lr"], *mean_w)
+        for key, value in zip(CURVES, row):
+            self.curves[key].append(value)
+        if cfg.record_test_rmse:
+            test_rmse = rmse(self._predict(ema, "test"), self.tensors["test"]["y_rul"])
+            self.curves["test_rmse"].append(test_rmse)
+        if val_rmse < self.best["val_rmse"]:
+            state = {k: v.detach().clone() for k, v in ema.state_dict().items()}
+            self.best = {"val_rmse": val_rmse, "epoch": epoch, "state": state}
+        self.epoch, self.partial = epoch, None
+        return val_rmse
+
+    def _predict(self, model, split: str) -> torch.Tensor:
+        X = self.tensors[split]["X"]
+        return predict(model, X, self.config.eval_batch_size, self.stepper.amp)[0]
+
+    def finish(self, result: RunResult) -> None:
+        """Test once, with the EMA weights of the best validation epoch; fill ``result``."""
+        cfg, data, ema = self.config, self.data, self.stepper.ema.model
+        ema.load_state_dict(self.best["state"])
+        X_test = self.tensors["test"]["X"]
+        test_pred, test_logits = predict(ema, X_test, cfg.eval_batch_size, self.stepper.amp)
+        pred = test_pred.cpu().numpy().astype(np.float64)
+        test = data.test
+        result.test = {
+            **metrics.rul_metrics(pred, test.y_rul, test.y_rul_uncapped),
+            **metrics.health_metrics(test_logits.argmax(1).cpu().numpy(), test.y_health),
+        }
+        result.val = {"rmse": self.best["val_rmse"]}
+        result.per_engine = {
+            "unit": test.unit.tolist(),
+            "true": test.y_rul.tolist(),
+            "true_uncapped": test.y_rul_uncapped.tolist(),
+            "pred": pred.round(4).tolist(),
+        }
+        result.best_epoch = self.best["epoch"]
+        result.epochs_run = self.epoch
+        result.steps = self.step
+        result.curves = self.curves
+        result.task_history = self.history.as_dict()
+        result.data = {
+            "n_train_windows": len(data.train),
+            "n_val_windows": len(data.val),
+            "n_test_engines": len(data.test),
+            "train_units": len(data.state.train_units),
+            "val_units": len(data.state.val_units),
+            "n_features": data.n_features,
+        }
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly: tensors and plain containers only."""
+        s = self.stepper
+        cpu = lambda t: t.detach().cpu() if torch.is_tensor(t) else t
+        partial = None if self.partial is None else {k: cpu(v) for k, v in self.partial.items()}
+        return {
+            "format": 1,
+            "config": asdict(self.config),
+            "epoch": self.epoch,
+            "step": self.step,
+            "partial": partial,
+            "model": s.model.state_dict(),
+            "ema": {"model": s.ema.model.state_dict(), "updates": s.ema.updates},
+            "optimizer": s.optimizer.state_dict(),
+            "balancer": s.balancer.state_dict(),
+            "lr": asdict(self.lr),
+            "rng": {**rng_state(), "batch_order": self.gen.get_state()},
+            "history": self.history.state_dict(),
+            "curves": copy.deepcopy(self.curves),
+            "best": dict(self.best),
+            "segments": copy.deepcopy(self.segments),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        s, device = self.stepper, self.device
+        s.model.load_state_dict(state["model"])
+        s.ema.model.load_state_dict(state["ema"]["model"])
+        s.ema.updates = state["ema"]["updates"]
+        s.optimizer.load_state_dict(state["optimizer"])
+        s.balancer.load_state_dict(state["balancer"])
+        s.steps = self.step = state["step"]
+        self.epoch = state["epoch"]
+        self.lr = _Lr(**state["lr"])
+        set_rng_state(state["rng"])
+        self.gen.set_state(state["rng"]["batch_order"])
+        self.history.load_state_dict(state["history"], device)
+        self.curves = state["curves"]
+        best = state["best"]
+        if best["state"] is not None:
+            best = {**best, "state": {k: v.to(device) for k, v in best["state"].items()}}
+        self.best = best
+        partial = state["partial"]
+        to_dev = lambda v: v.to(device) if torch.is_tensor(v) else v
+        self.partial = None if partial is None else {k: to_dev(v) for k, v in partial.items()}
+        self.segments = state["segments"]
+
+
+def checkpoint_path(out_dir: str | os.PathLike, config: TrainConfig) -> Path:
+    return Path(out_dir) / "checkpoints" / f"{config.run_name()}.pt"
+
+
+def lock_path(out_dir: str | os.PathLike, config: TrainConfig) -> Path:
+    return Path(out_dir) / "checkpoints" / f"{config.run_name()}.lock"
+
+
 def train(
     config: TrainConfig,
     data: Prepared | None = None,
     progress: bool = True,
     out_dir: str | os.PathLike | None = None,
     fault_injection: dict | None = None,
+    keep_checkpoint: bool = False,
 ) -> RunResult:
     """Train one run and return its :class:`RunResult` (also written to ``out_dir``).
 
+    With ``out_dir`` the run holds a lock in ``out_dir/checkpoints/`` (so two
+    workers never train it at once), writes a checkpoint there at every epoch end,
+    and continues from an existing checkpoint of the same config (a checkpoint of
+    another config is refused). SIGTERM/SIGINT or ``config.max_minutes`` stop it with
+    :class:`RunStopped`, checkpoint kept; the finished run deletes its checkpoint
+    unless ``keep_checkpoint``.
+
     A run that fails (non-finite loss, for instance) returns a result with
     ``status='failed'`` and the error message, and writes that file too, so a
-    sweep never loses track of it. ``fault_injection={'nan_at_step': k}`` makes
-    step k's loss NaN; it exists for the test of that guard.
+    sweep never loses track of it. ``fault_injection`` exists for tests:
+    ``{'nan_at_step': k}`` makes step k's loss NaN, ``{'stop_at_step': k}`` stops
+    the run after step k as a signal would.
     """
-    started = time.time()
-    t0 = time.perf_counter()
-    result = RunResult.start(config, provenance(config.resolved_device()))
+    if out_dir is None:
+        return _run(config, data, progress, None, fault_injection or {}, StopRequest())
+    ckpt = checkpoint_path(out_dir, config)
+    with RunLock(lock_path(out_dir, config)) as lock, StopRequest() as stop:
+        result = _run(config, data, progress, ckpt, fault_injection or {}, stop, lock)
+        write_result(result, out_dir)
+        if not keep_checkpoint:
+            ckpt.unlink(missing_ok=True)
+        return result
+
+
+def _run(config, data, progress, ckpt, faults, stop, lock=None) -> RunResult:
+    from tqdm.auto import tqdm
+
+    t0, started = time.perf_counter(), time.time()
+    device = config.resolved_device()
+    result = RunResult.start(config, provenance(device))
+    segment = {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "device": str(device),
+        "device_name": result.provenance["device_name"],
+        "git_commit": result.provenance["git_commit"],
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "start_epoch": 0,
+        "end_epoch": 0,
+        "wall_s": 0.0,
+        "ended": "running",
+    }
+    trainer = None
+
+    def save(ended: str) -> None:
+        segment.update(
+            end_epoch=trainer.epoch, ended=ended, wall_s=round(time.perf_counter() - t0, 3)
+        )
+        if ckpt is not None:
+            state = trainer.state_dict()
+            state["segments"] = [*trainer.segments, segment]
+            save_checkpoint(state, ckpt)
+
     try:
-        _train(config, data, progress, result, fault_injection or {})
+        trainer = Trainer(config, data)
+        if ckpt is not None:
+            remove_stale_temporaries(ckpt.parent)
+            if ckpt.is_file():
+                _resume(trainer, ckpt)
+        segment["start_epoch"] = segment["end_epoch"] = trainer.epoch
+        deadline = None if config.max_minutes is None else t0 + 60 * config.max_minutes
+        lock_lost = lambda: lock is not None and lock.lost
+        should_stop = lambda: stop.reason or ("lock lost" if lock_lost() else None)
+        bar = tqdm(
+            total=config.max_epochs,
+            initial=trainer.epoch,
+            disable=not progress,
+            leave=False,
+            unit="ep",
+            desc=f"{config.subset} {config.method} s{config.seed}",
+        )
+        with bar:
+            while not trainer.finished():
+                if not trainer.train_epoch(should_stop, faults):
+                    reason = should_stop() or "signal (test)"
+                    if reason == "lock lost":  # never write over the new holder's checkpoint
+                        raise RunStopped(config, trainer, reason, None)
+                    save(reason)
+                    raise RunStopped(config, trainer, reason, ckpt)
+                val_rmse = trainer.end_epoch()
+                bar.update(1)
+                bar.set_postfix(val_rmse=f"{val_rmse:.2f}", best=trainer.best["epoch"])
+                reason = should_stop()
+                if reason is None and deadline is not None and time.perf_counter() > deadline:
+                    reason = "time limit"
+                if reason is None or trainer.finished():
+                    save("running")
+                    continue
+                if reason == "lock lost":
+                    raise RunStopped(config, trainer, reason, None)
+                save(reason)
+                raise RunStopped(config, trainer, reason, ckpt)
+        trainer.finish(result)
         result.status = "ok"
     except (NonFiniteError, torch.cuda.OutOfMemoryError) as err:
         result.status, result.error = "failed", f"{type(err).__name__}: {err}"
-    result.provenance["started"] = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started))
-    result.provenance["wall_time_s"] = round(time.perf_counter() - t0, 3)
-    if out_dir is not None:
-        write_result(result, out_dir)
+    if trainer is not None:
+        result.epochs_run = trainer.epoch
+    segment.update(
+        ended="finished",
+        wall_s=round(time.perf_counter() - t0, 3),
+        end_epoch=trainer.epoch if trainer else 0,
+    )
+    segments = [*(trainer.segments if trainer else []), segment]
+    result.provenance["segments"] = segments
+    result.provenance["started"] = segments[0]["started"]
+    result.provenance["wall_time_s"] = round(sum(s["wall_s"] for s in segments), 3)
     return result
 
 
-def _train(
-    config: TrainConfig, data: Prepared | None, progress: bool, result: RunResult, faults: dict
-):
-    from tqdm.auto import tqdm
-
-    device = config.resolved_device()
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    gen = seed_everything(config.seed)
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = config.tf32
-        torch.backends.cudnn.allow_tf32 = config.tf32
-    data = data if data is not None else prepare_for(config)
-    tensors = _to_device(data, device)
-    X, y_rul, y_health = (tensors["train"][k] for k in ("X", "y_rul", "y_health"))
-    n = len(X)
-    if n < 2:
-        raise ValueError(f"{config.subset}: only {n} training windows; use more engines")
-
-    stepper = TrainingStep(config, data.n_features, device)
-    model, ema = stepper.model, stepper.ema
-    steps_per_epoch = max(1, n // config.batch_size)  # last partial batch dropped
-    lr = _Lr(
-        config.lr,
-        config.warmup_epochs * steps_per_epoch,
-        config.warmup_start,
-        config.plateau_factor,
-        config.plateau_patience,
-        config.min_lr,
-    )
-    history = _History()
-    curves: dict[str, list] = {
-        k: []
-        for k in (
-            "epoch",
-            "train_loss_rul",
-            "train_loss_health",
-            "val_rmse",
-            "lr",
-            "weight_rul",
-            "weight_health",
+def _resume(trainer: Trainer, ckpt: Path) -> None:
+    state = load_checkpoint(ckpt, map_location=trainer.device)
+    differ = trainer.config.differences(state["config"])
+    if differ:
+        theirs = state["config"]
+        detail = ", ".join(
+            f"{k}: checkpoint {theirs.get(k)!r} vs requested {getattr(trainer.config, k)!r}"
+            for k in differ
         )
-    }
-    best = {"val_rmse": math.inf, "epoch": 0, "state": None}
-    step = 0
-    nan_at = faults.get("nan_at_step")
-
-    bar = tqdm(
-        range(1, config.max_epochs + 1),
-        disable=not progress,
-        leave=False,
-        desc=f"{config.subset} {config.method} s{config.seed}",
-        unit="ep",
-    )
-    for epoch in bar:
-        model.train()
-        order = torch.randperm(n, generator=gen).to(device)
-        loss_sum = torch.zeros(2, device=device)
-        weight_sum = torch.zeros(2, device=device)
-        for b in range(steps_per_epoch):
-            idx = order[b * config.batch_size : (b + 1) * config.batch_size]
-            step += 1
-            stepper.set_lr(lr.at(step))
-            record = step % config.record_every == 0 or step == 1
-            losses, weights, norms, total_norm = stepper(
-                X[idx], y_rul[idx], y_health[idx], record=record, poison=nan_at == step
-            )
-            if record:
-                history.add(step, weights, norms)
-            loss_sum += losses.detach() + 0 * total_norm  # NaN in the gradient shows up here too
-            weight_sum += weights.detach()
-
-        epoch_losses = loss_sum / steps_per_epoch  # one host sync per epoch, below
-        if not torch.isfinite(epoch_losses).all():
-            raise NonFiniteError(
-                f"non-finite loss or gradient in epoch {epoch} (steps {step - steps_per_epoch + 1}"
-                f"-{step}); task losses {epoch_losses.tolist()}"
-            )
-        stepper.balancer.end_epoch(epoch_losses)
-        val_pred, _ = predict(ema.model, tensors["val"]["X"], config.eval_batch_size, stepper.amp)
-        val_rmse = float(torch.sqrt(torch.mean((val_pred - tensors["val"]["y_rul"]) ** 2)))
-        lr.epoch_end(val_rmse)
-        mean_w = (weight_sum / steps_per_epoch).tolist()
-        for key, value in zip(
-            curves, (epoch, *epoch_losses.tolist(), val_rmse, lr.at(step), *mean_w)
-        ):
-            curves[key].append(value)
-        if val_rmse < best["val_rmse"]:
-            best = {
-                "val_rmse": val_rmse,
-                "epoch": epoch,
-                "state": {k: v.detach().clone() for k, v in ema.model.state_dict().items()},
-            }
-        bar.set_postfix(
-            val_rmse=f"{val_rmse:.2f}", w_rul=f"{mean_w[0]:.3f}", w_hs=f"{mean_w[1]:.3f}"
+        raise ValueError(
+            f"the checkpoint {ckpt} was made with another config ({detail}); "
+            "delete it to start over, or request the same config"
         )
-        if epoch - best["epoch"] >= config.early_stop_patience:
-            break
-    bar.close()
+    trainer.load_state_dict(state)
+    for earlier in trainer.segments:  # a segment still "running" ended without saving
+        if earlier["ended"] == "running":
+            earlier["ended"] = "killed (work after its last checkpoint was redone)"
 
-    # Test once, with the EMA weights of the best validation epoch.
-    ema.model.load_state_dict(best["state"])
-    test_pred, test_logits = predict(
-        ema.model, tensors["test"]["X"], config.eval_batch_size, stepper.amp
-    )
-    pred = test_pred.cpu().numpy().astype(np.float64)
-    test = data.test
-    result.test = {
-        **metrics.rul_metrics(pred, test.y_rul, test.y_rul_uncapped),
-        **metrics.health_metrics(test_logits.argmax(1).cpu().numpy(), test.y_health),
-    }
-    result.val = {"rmse": best["val_rmse"]}
-    result.per_engine = {
-        "unit": test.unit.tolist(),
-        "true": test.y_rul.tolist(),
-        "true_uncapped": test.y_rul_uncapped.tolist(),
-        "pred": pred.round(4).tolist(),
-    }
-    result.best_epoch = best["epoch"]
-    result.epochs_run = curves["epoch"][-1]
-    result.steps = step
-    result.curves = curves
-    result.task_history = history.as_dict()
-    result.data = {
-        "n_train_windows": len(data.train),
-        "n_val_windows": len(data.val),
-        "n_test_engines": len(data.test),
-        "train_units": len(data.state.train_units),
-        "val_units": len(data.state.val_units),
-        "n_features": data.n_features,
-    }
+
+def completed_result(out_dir: str | os.PathLike, config: TrainConfig) -> dict | None:
+    """The finished result file of exactly this config in ``out_dir``, if there is one."""
+    path = result_path(out_dir, config.run_name())
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if record.get("status") not in ("ok", "failed") or config.differences(record["config"]):
+        return None
+    return record

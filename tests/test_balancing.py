@@ -221,21 +221,25 @@ def test_fixed_weights():
     torch.testing.assert_close(fixed.loss(norms(4.0, 2.0)), torch.tensor(3.0))
 
 
-def test_uncertainty_weighting_at_init_and_after_a_change():
+def test_uncertainty_weighting_follows_kendall_et_al():
+    """L = L_rul / (2 sigma_1^2) + L_hs / sigma_2^2 + log sigma_1 + log sigma_2, s = log sigma^2."""
     uw = UncertaintyWeighting()
     losses = norms(3.0, 0.8)
-    torch.testing.assert_close(uw.weights(), norms(0.5, 0.5))
-    torch.testing.assert_close(uw.loss(losses), 0.5 * losses.sum())
+    torch.testing.assert_close(uw.weights(), norms(0.5, 1.0))  # the multipliers applied
+    torch.testing.assert_close(uw.loss(losses), 0.5 * 3.0 + 0.8 * torch.ones(()))
+    sigma2 = (math.exp(1.0), math.exp(-0.5))
     with torch.no_grad():
-        uw.log_vars.copy_(norms(1.0, -0.5))
+        uw.log_vars.copy_(norms(math.log(sigma2[0]), math.log(sigma2[1])))
     w = uw.weights()
-    assert float(w.sum()) == pytest.approx(1.0)
-    assert float(w[0] / w[1]) == pytest.approx(math.exp(-1.5), rel=1e-6)
-    expected = 0.5 * (math.exp(-1.0) * 3.0 + 1.0 + math.exp(0.5) * 0.8 - 0.5)
+    assert float(w[0]) == pytest.approx(1 / (2 * sigma2[0]), rel=1e-6)
+    assert float(w[1]) == pytest.approx(1 / sigma2[1], rel=1e-6)
+    log_sigma = [0.5 * math.log(v) for v in sigma2]
+    expected = 3.0 / (2 * sigma2[0]) + 0.8 / sigma2[1] + sum(log_sigma)
     loss = uw.loss(losses)
     assert float(loss.detach()) == pytest.approx(expected, rel=1e-6)
     loss.backward()
-    assert uw.log_vars.grad is not None
+    # d/ds_1 of exp(-s_1) L_1 / 2 + s_1 / 2 = -w_1 L_1 + 1/2
+    assert float(uw.log_vars.grad[0]) == pytest.approx(-float(w[0]) * 3.0 + 0.5, rel=1e-5)
 
 
 def test_dwa_is_uniform_for_two_epochs_then_softmax_of_rates():

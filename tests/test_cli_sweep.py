@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -69,10 +70,11 @@ def test_help_lists_methods_and_subsets(capsys):
         (["train", "--set", "epochs=3"], "unknown config field"),
     ],
 )
-def test_bad_names_list_the_valid_ones(argv, message):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert message in str(exit_info.value)
+def test_bad_names_list_the_valid_ones(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rulkit: error:") and message in err
+    assert "Traceback" not in err
 
 
 def test_train_cli_writes_result(synthetic_dir, tmp_path, capsys):
@@ -95,14 +97,19 @@ def test_train_cli_writes_result(synthetic_dir, tmp_path, capsys):
     for key, value in TINY.items():
         argv += ["--set", f"{key}={json.dumps(value)}"]
     assert main(argv) == 0
-    record = json.loads((tmp_path / "FD001_amnl_seed0_smoke.json").read_text())
+    (path,) = tmp_path.glob("FD001_amnl_seed0_custom-*.json")  # overridden: not "smoke"
+    record = json.loads(path.read_text())
     assert record["status"] == "ok" and record["config"]["max_train_engines"] == 4
+    assert record["profile"] == "custom" and record["base_profile"] == "smoke"
     assert "test RMSE" in capsys.readouterr().out
+    assert not list((tmp_path / "checkpoints").glob("*.pt")), "checkpoint left behind"
+    assert main(argv) == 0  # the same command again: nothing to do
+    assert "already done" in capsys.readouterr().out
 
 
-def test_budget_zero_starts_nothing(tmp_path):
+def test_no_time_starts_nothing(tmp_path):
     summary = sweep(
-        ["FD001"], ["gaba"], [0, 1], tmp_path, "smoke", "cpu", budget_minutes=0, progress=False
+        ["FD001"], ["gaba"], [0, 1], tmp_path, "smoke", "cpu", max_minutes=0, progress=False
     )
     assert summary["not_started"] == 2 and summary["ok"] == 0
     assert not list(tmp_path.glob("*.json"))
@@ -160,10 +167,100 @@ def test_killed_sweep_resumes_without_loss(synthetic_dir, tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     files = sorted(p.name for p in out.glob("*.json"))
-    assert files == sorted(
-        f"FD001_{m}_seed{s}_smoke.json" for m in ("baseline", "gaba") for s in (0, 1)
+    assert [f.split("_custom-")[0] for f in files] == sorted(
+        f"FD001_{m}_seed{s}" for m in ("baseline", "gaba") for s in (0, 1)
     )
     assert all(json.loads((out / f).read_text())["status"] == "ok" for f in files)
     for name, stamp in stamps.items():  # finished runs were skipped, not redone
         assert (out / name).stat().st_mtime_ns == stamp
     assert f"{len(stamps)} already done" in done.stdout
+
+
+def _shared_sweep(out, data_dir, *extra, epochs=1):
+    cmd = _sweep_cmd(out, data_dir) + ["--set", f"max_epochs={epochs}", *extra]
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+
+
+def _results(out):
+    return {p.name: json.loads(p.read_text()) for p in out.glob("*.json")}
+
+
+@pytest.mark.slow
+def test_three_concurrent_sweeps_train_every_run_once(synthetic_dir, tmp_path):
+    out = tmp_path / "results"
+    procs = [_shared_sweep(out, synthetic_dir) for _ in range(3)]
+    logs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], logs
+    results = _results(out)
+    assert len(results) == 4, sorted(results)
+    for name, record in results.items():
+        assert record["status"] == "ok", name
+        assert len(record["provenance"]["segments"]) == 1, f"{name} was trained twice"
+    trained = sum(int(log.split(" ok,")[0].rsplit(" ", 1)[1]) for log in logs)
+    assert trained == 4, logs  # the three summaries add up to the grid
+    assert not list((out / "checkpoints").glob("*.lock")), "a lock was left behind"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.split(") ", 1)[1][0] != "Z"
+
+
+@pytest.mark.slow
+def test_kill_9_of_a_sweep_stops_its_child_and_another_sweep_resumes_it(synthetic_dir, tmp_path):
+    out = tmp_path / "results"
+    extra = ["--set", "batch_size=16", "--set", "max_train_engines=8"]
+    first = _shared_sweep(out, synthetic_dir, *extra, epochs=3)
+    ckpts = out / "checkpoints"
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(ckpts.glob("*.pt")):
+        time.sleep(0.05)
+    (lock,) = ckpts.glob("*.lock")
+    child = json.loads(lock.read_text())["pid"]
+    first.kill()  # SIGKILL of the sweep alone: its child is not in its process group
+    first.communicate()
+    deadline = time.time() + 30
+    while time.time() < deadline and _pid_alive(child):
+        time.sleep(0.05)
+    assert not _pid_alive(child), "the orphaned trainer kept running"
+    assert not lock.exists(), "the child did not release its lock"
+
+    second = _shared_sweep(out, synthetic_dir, *extra, epochs=3)
+    log = second.communicate(timeout=600)[0]
+    assert second.returncode == 0, log
+    results = _results(out)
+    assert len(results) == 4
+    segments = {name: r["provenance"]["segments"] for name, r in results.items()}
+    resumed = [name for name, s in segments.items() if len(s) == 2]
+    assert len(resumed) == 1, segments
+    assert segments[resumed[0]][0]["ended"] == "signal SIGTERM"
+    assert all(len(s) == 1 for name, s in segments.items() if name not in resumed)
+
+
+def test_shards_split_the_grid(tmp_path):
+    from rulkit.sweep import parse_shard
+
+    assert parse_shard("1/3") == (1, 3) and parse_shard(None) == (0, 1)
+    with pytest.raises(ValueError, match="0 <= i < n"):
+        parse_shard("3/3")
+    planned = [
+        sweep(
+            ["FD001"],
+            ["gaba", "grace"],
+            [0, 1, 2],
+            tmp_path,
+            "smoke",
+            "cpu",
+            max_minutes=0,
+            progress=False,
+            shard=(i, 3),
+        )["planned"]
+        for i in range(3)
+    ]
+    assert planned == [2, 2, 2]

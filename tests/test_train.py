@@ -51,7 +51,8 @@ def test_every_method_trains_and_reports(method, fleet, tmp_path):
     assert all(math.isfinite(result.test[k]) for k in ("rmse", "nasa", "accuracy", "macro_f1"))
     losses = result.curves["train_loss_rul"]
     assert losses[-1] < 0.8 * losses[0], f"{method}: RUL loss did not fall: {losses}"
-    saved = json.loads((tmp_path / f"FD001_{method}_seed0_smoke.json").read_text())
+    assert result.name.startswith(f"FD001_{method}_seed0_custom-")  # tiny model: not "smoke"
+    saved = json.loads((tmp_path / f"{result.name}.json").read_text())
     for key in (
         "subset",
         "method",
@@ -114,7 +115,7 @@ def test_nan_loss_stops_the_run_and_is_recorded(fleet, tmp_path):
     )
     assert result.status == "failed"
     assert "non-finite" in result.error and "epoch 1" in result.error
-    saved = json.loads((tmp_path / "FD001_grace_seed0_smoke.json").read_text())
+    saved = json.loads((tmp_path / f"{result.name}.json").read_text())
     assert saved["status"] == "failed" and "NonFiniteError" in saved["error"]
 
 
