@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The CPU campaign: the full recipe on FD001 for baseline, AMNL, GABA and GRACE, seed-major,
+# into results/, in resumable slices, at low priority. Start it again after every stop
+# (a reboot, the end of a working session): finished runs are skipped, the others continue
+# from their checkpoints in results/checkpoints/ (ignored by git).
+#
+#   benchmarks/campaign.sh                 # in the foreground
+#   nohup benchmarks/campaign.sh &         # in the background; progress in results/campaign.log
+#   make campaign                          # the same, in the background
+#
+# Knobs (environment): SEEDS (default 0-2), JOBS (runs at a time, default 2, one core each),
+# SLICE_MINUTES (each sweep stops at the first epoch end after this, default 120; the loop
+# then starts the next slice), RESULTS_DIR (default results), CODE (a checkout of rulkit to
+# run, default this one: point it at a fixed commit so that edits to the working tree never
+# reach a running campaign), PYTHON (default .venv/bin/python).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SEEDS=${SEEDS:-0-2}
+JOBS=${JOBS:-2}
+SLICE_MINUTES=${SLICE_MINUTES:-120}
+RESULTS_DIR=${RESULTS_DIR:-results}
+CODE=${CODE:-$PWD}
+PY=${PYTHON:-$PWD/.venv/bin/python}
+LOG="$RESULTS_DIR/campaign.log"
+mkdir -p "$RESULTS_DIR"
+export PYTHONPATH="$CODE${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+
+while true; do
+  echo "== $(date -u +%FT%TZ) slice of ${SLICE_MINUTES} min, code $(git -C "$CODE" rev-parse --short HEAD 2>/dev/null)" >>"$LOG"
+  nice -n 19 "$PY" -m rulkit sweep --subsets FD001 --methods baseline amnl gaba grace \
+    --seeds "$SEEDS" --profile full --device cpu --jobs "$JOBS" --out "$RESULTS_DIR" \
+    --max-minutes "$SLICE_MINUTES" --set record_test_rmse=true --quiet >>"$LOG" 2>&1
+  status=$?
+  # 0: the grid is done; 75: stopped for time (start the next slice); anything else: stop.
+  [ "$status" -eq 75 ] || { echo "== $(date -u +%FT%TZ) sweep exited with $status" >>"$LOG"; exit "$status"; }
+done
