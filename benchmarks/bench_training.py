@@ -5,10 +5,14 @@ Prints, from one run of this script:
    baseline's step time measured in the same run (methods interleaved round by round,
    so a noisy machine slows them alike);
 2. the time of one epoch: the smoke profile's on a CPU, FD002's full-recipe epoch on a GPU;
-3. with --jobs, aggregate throughput of K concurrent ``rulkit train`` processes
-   (epochs per minute over all processes) for each K.
+3. with --checkpoint, the cost of writing a checkpoint against one full-recipe FD001
+   epoch (the resumable trainer writes one at every epoch end);
+4. with --jobs, the steady-state throughput of K concurrent trainers (training steps per
+   second summed over them; start-up and warm-up not counted, TF32 on as in real runs,
+   CPU cores split between them), and the K with the highest.
 
     python benchmarks/bench_training.py                  # steps + epoch
+    python benchmarks/bench_training.py --checkpoint     # + checkpoint overhead
     python benchmarks/bench_training.py --jobs 1 2 4 8   # + concurrency (GPU session)
 
 The smoke-epoch and concurrency parts read the C-MAPSS files (RULKIT_DATA_DIR).
@@ -17,7 +21,6 @@ The smoke-epoch and concurrency parts read the C-MAPSS files (RULKIT_DATA_DIR).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -27,7 +30,7 @@ import time
 
 import torch
 
-from rulkit.train import TrainingStep, profile_config, seed_everything
+from rulkit.train import TrainingStep, profile_config, seed_everything, set_tf32
 
 CORE_METHODS = ["baseline", "amnl", "gaba", "grace"]
 
@@ -94,57 +97,95 @@ def epoch_time(device: torch.device, method: str = "grace") -> tuple[str, float,
     )
 
 
-def concurrency(jobs_list, device: str, epochs: int, subset: str = "FD002", method: str = "grace"):
-    """Aggregate epochs per minute of K simultaneous training processes, for each K."""
-    profile = "full" if device.startswith("cuda") else "smoke"
+def _worker(device: str, threads: int, seconds: float, warmup: int = 3) -> None:
+    """One of K concurrent trainers: warm up, say 'ready', wait for 'go' on stdin, then
+    count full-size training steps (FD002 shape, GRACE, batch 256) for ``seconds``."""
+    torch.set_num_threads(threads)
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        set_tf32(True)  # as in real runs
+    seed_everything(0)
+    stepper = TrainingStep(profile_config("full", method="grace", device=device), 17, dev)
+    x = torch.randn(256, 30, 17, device=dev)
+    y_rul, y_health = torch.rand(256, device=dev) * 125, torch.randint(0, 3, (256,), device=dev)
+    for _ in range(warmup):
+        stepper(x, y_rul, y_health)
+    sync(dev)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    steps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        stepper(x, y_rul, y_health)
+        steps += 1
+    sync(dev)
+    print(f"steps {steps} {time.perf_counter() - t0:.3f}", flush=True)
+
+
+def concurrency(jobs_list, device: str, seconds: float = 20.0):
+    """Steady-state throughput of K simultaneous trainers (steps/s summed over them), for
+    each K: process start-up, data loading and warm-up are outside the timed window, and
+    on a CPU the cores are split between the K processes as the sweep splits them."""
     rows = []
     for k in jobs_list:
-        with tempfile.TemporaryDirectory() as out:
-            cmd = lambda seed: [
-                sys.executable,
-                "-m",
-                "rulkit",
-                "train",
-                "--subset",
-                subset,
-                "--method",
-                method,
-                "--seed",
-                str(seed),
-                "--profile",
-                profile,
-                "--device",
-                device,
-                "--out",
-                out,
-                "--quiet",
-                "--set",
-                f"max_epochs={epochs}",
-                "--set",
-                f"early_stop_patience={epochs + 1}",
-            ]
-            env = dict(os.environ)
-            if not device.startswith("cuda"):
-                env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // k))
-            t0 = time.perf_counter()
-            procs = [subprocess.Popen(cmd(s), env=env, stdout=subprocess.DEVNULL) for s in range(k)]
-            codes = [p.wait() for p in procs]
-            wall = time.perf_counter() - t0
-            walls = []
-            for name in os.listdir(out):
-                if name.endswith(".json"):
-                    with open(os.path.join(out, name)) as handle:
-                        walls.append(json.load(handle)["provenance"]["wall_time_s"])
+        threads = max(1, (os.cpu_count() or 1) // k) if not device.startswith("cuda") else 1
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker",
+            "--device",
+            device,
+            "--threads",
+            str(threads),
+            "--seconds",
+            str(seconds),
+        ]
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+        procs = [
+            subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            for _ in range(k)
+        ]
+        for p in procs:
+            assert p.stdout.readline().strip() == "ready"
+        for p in procs:  # all start together
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        rates = []
+        for p in procs:
+            _, steps, took = p.stdout.readline().split()
+            rates.append(int(steps) / float(took))
+            p.wait()
         rows.append(
             {
                 "jobs": k,
-                "ok": codes.count(0),
-                "wall_s": wall,
-                "epochs_per_min": k * epochs / wall * 60,
-                "mean_run_s": statistics.mean(walls) if walls else float("nan"),
+                "threads": threads,
+                "steps_per_s": sum(rates),
+                "per_run_steps_per_s": statistics.mean(rates),
             }
         )
     return rows
+
+
+def checkpoint_cost(device: torch.device, subset: str = "FD001", method: str = "grace"):
+    """(epoch seconds, median checkpoint-write seconds, checkpoint MB) for one full-recipe
+    epoch of ``subset``: what writing the whole training state at every epoch end costs."""
+    from rulkit.checkpoint import save_checkpoint
+    from rulkit.train import Trainer
+
+    trainer = Trainer(profile_config("full", subset=subset, method=method, device=str(device)))
+    t0 = time.perf_counter()
+    trainer.train_epoch()
+    trainer.end_epoch()
+    sync(device)
+    epoch = time.perf_counter() - t0
+    saves = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "run.pt")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            save_checkpoint(trainer.state_dict(), path)
+            saves.append(time.perf_counter() - t0)
+        size = os.path.getsize(path) / 2**20
+    return epoch, statistics.median(saves), size
 
 
 def main() -> None:
@@ -159,11 +200,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-epoch", action="store_true", help="skip the epoch timing")
     parser.add_argument("--jobs", nargs="*", type=int, default=[], help="K values to try")
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per run for --jobs")
+    parser.add_argument("--seconds", type=float, default=20.0, help="timed window for --jobs")
+    parser.add_argument(
+        "--checkpoint", action="store_true", help="cost of a checkpoint vs an FD001 full epoch"
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA only)")
     parser.add_argument("--best-jobs-file", help="write the K with the highest throughput here")
     args = parser.parse_args()
+    if args.worker:
+        return _worker(args.device, args.threads, args.seconds)
     device = torch.device(args.device)
+    if device.type == "cuda":
+        set_tf32(True)  # as in real runs
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"device: {name}; torch {torch.__version__}; threads {torch.get_num_threads()}")
 
@@ -181,19 +231,23 @@ def main() -> None:
             f"\nepoch time, grace, {label}: {seconds:.2f} s ({seconds / n_steps * 1e3:.1f} ms/step)"
         )
 
+    if args.checkpoint:
+        epoch, save, size = checkpoint_cost(device)
+        print(
+            f"\ncheckpoint: {size:.0f} MB written in {save:.2f} s (median of 3); one FD001 "
+            f"full-recipe epoch {epoch:.1f} s; overhead {save / epoch:.1%} of an epoch"
+        )
+
     if args.jobs:
-        print(f"\nconcurrent runs ({args.epochs} epochs each)")
-        print(f"{'K':>3}{'ok':>4}{'wall s':>9}{'epochs/min':>12}{'mean run s':>12}")
-        rows = concurrency(args.jobs, args.device, args.epochs)
+        print(f"\nconcurrent trainers, steady state over {args.seconds:.0f} s (GRACE, batch 256)")
+        print(f"{'K':>3}{'threads':>9}{'steps/s':>10}{'per run':>10}")
+        rows = concurrency(args.jobs, args.device, args.seconds)
         for row in rows:
             print(
-                f"{row['jobs']:>3}{row['ok']:>4}{row['wall_s']:>9.1f}"
-                f"{row['epochs_per_min']:>12.1f}{row['mean_run_s']:>12.1f}"
+                f"{row['jobs']:>3}{row['threads']:>9}{row['steps_per_s']:>10.2f}"
+                f"{row['per_run_steps_per_s']:>10.2f}"
             )
-        complete = [r for r in rows if r["ok"] == r["jobs"]]
-        if not complete:
-            raise SystemExit("no K completed all its runs")
-        best = max(complete, key=lambda r: r["epochs_per_min"])
+        best = max(rows, key=lambda r: r["steps_per_s"])
         print(f"highest throughput at K = {best['jobs']}")
         if args.best_jobs_file:
             with open(args.best_jobs_file, "w") as handle:

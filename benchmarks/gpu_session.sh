@@ -1,57 +1,112 @@
 #!/usr/bin/env bash
-# The one command a session with a GPU runs (see README, "Full GPU results").
+# One call on a borrowed GPU machine that banks every minute (see README, "Full GPU results").
 #
-#   benchmarks/gpu_session.sh            # on the GPU machine, from the repository root
+#   OUT=<folder that comes back> benchmarks/gpu_session.sh
 #
-# 1. prints the environment (GPU, torch, CUDA) and a brief benchmark;
-# 2. runs `rulkit sweep` over the priority grid, seed-major, inside a time budget:
-#      FD002 FD004 x baseline amnl gaba grace x seeds 0-4, then FD001 FD003 x the same,
-#      then all four subsets x uncertainty gradnorm dwa;
-# 3. packs the result files into $OUT/results.tgz (the device tool returns files under $OUT).
-# Rerunning continues where it stopped: runs whose result file exists are skipped.
+# Everything happens inside WALL seconds counted from the start (default 540 of a 600-second
+# call), the benchmark included:
+# 1. the state of earlier calls (result files and checkpoints) is unpacked from CARRY_IN
+#    (default .gpu/state: the caller copies the last call's state.tgz.* there);
+# 2. environment and a short benchmark (step times; steady-state throughput of K concurrent
+#    runs, which sets JOBS), cut short if it would eat into the training time;
+# 3. `rulkit sweep` over the priority grid, seed-major: FD002 FD004 x baseline amnl gaba
+#    grace x seeds, then FD001 FD003, then the reference methods. Its runs checkpoint at every
+#    epoch end; the sweep stops starting runs in time, and those still running stop at an
+#    epoch end (or on SIGTERM, within seconds) before the wall;
+# 4. the state is packed into $OUT/state.tgz.NN (parts of at most 15 MiB, since a call hands
+#    back at most 8 files of 16 MiB, 64 MiB in all): result files and logs always, then the
+#    checkpoints of unfinished runs, most recently written first, as far as RETURN_MB (default 56)
+#    allows; what did not fit is named in the log. A background loop re-packs every
+#    BANK_SECONDS (default 60), so a call killed at any moment still returns its last bank.
 #
-# Knobs (environment): BUDGET_MINUTES (sweep time, default 6.5), JOBS (runs at a time;
-# default: the fastest K of the benchmark, else 4), PROFILE (default full), SEEDS (default 0-4), RESULTS_DIR (default results),
-# BENCH (1 = run the benchmark, default 1), GRID (priority | tiny; tiny = a CPU test of this
-# script), EXTRA_SET (more `--set key=value` words for every run).
+# Next call: `mkdir -p .gpu/state && cat <files_at>/state.tgz.* | tar xzf - -C .gpu/state`,
+# then the same command with `.gpu` carried. Results: `cp .gpu/state/*.json results/`.
+#
+# Knobs (environment): WALL, CARRY_IN, RETURN_MB, BANK_SECONDS, RESERVE (seconds kept for
+# the last pack, default 45), BENCH (1 = benchmark, default 1), BENCH_SECONDS (its share,
+# default 90), JOBS (fixed K; default from the benchmark, else 4), PROFILE (default full),
+# SEEDS (default 0-4), GRID (priority | tiny: a CPU test of this script), EXTRA_SET (more
+# `--set key=value` words for every run), RETRY_FAILED (1 = rerun runs that failed on memory
+# or NaN), RULKIT_GIT_COMMIT (the commit of this copy, when it has no .git).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-start=$(date +%s)
+t_start=$(date +%s)
 OUT=${OUT:-.scratch/gpu_out}
-mkdir -p "$OUT"
-RESULTS_DIR=${RESULTS_DIR:-results}
-BUDGET_MINUTES=${BUDGET_MINUTES:-6.5}
-JOBS_FIXED=${JOBS:-}
+WALL=${WALL:-540}
+CARRY_IN=${CARRY_IN:-.gpu/state}
+RETURN_MB=${RETURN_MB:-56}
+BANK_SECONDS=${BANK_SECONDS:-60}
+RESERVE=${RESERVE:-45}
+BENCH=${BENCH:-1}
+BENCH_SECONDS=${BENCH_SECONDS:-90}
 PROFILE=${PROFILE:-full}
 SEEDS=${SEEDS:-0-4}
 GRID=${GRID:-priority}
-BENCH=${BENCH:-1}
 EXTRA_SET=${EXTRA_SET:-}
+RETRY_FAILED=${RETRY_FAILED:-0}
+PY=${PYTHON:-python3}
+STATE=$(mktemp -d "${TMPDIR:-/tmp}/rulkit-state.XXXXXX")
+LOG="$OUT/session.log"
+mkdir -p "$OUT"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 # ../shared does not travel to the device machine: the caller copies the data to .gpu/.
 if [ -z "${RULKIT_DATA_DIR:-}" ] && [ -d .gpu/CMAPSSData ]; then
   export RULKIT_DATA_DIR="$PWD/.gpu/CMAPSSData"
 fi
-PY=${PYTHON:-python3}
+left() { echo $(( WALL - ($(date +%s) - t_start) )); }
+say() { echo "== [$(( $(date +%s) - t_start ))s] $*" | tee -a "$LOG"; }
 
+# Pack the state into $OUT/state.tgz.NN: results and logs first, then checkpoints, most
+# recently written first, while the total stays under RETURN_MB. Parts are written beside and
+# renamed into place, so $OUT always holds one whole bank.
+pack() {
+  local list budget used f size tmp
+  list=$(mktemp); tmp=$(mktemp -d "$OUT/.pack.XXXX")
+  budget=$(( RETURN_MB * 1024 * 1024 ))
+  (cd "$STATE" && find . -name '*.json' -o -path './logs/*' -type f) >"$list"
+  used=$(cd "$STATE" && cat "$list" | xargs -r du -cb 2>/dev/null | tail -1 | cut -f1)
+  used=${used:-0}
+  for f in $(cd "$STATE" && ls -t checkpoints/*.pt 2>/dev/null); do
+    size=$(stat -c %s "$STATE/$f" 2>/dev/null || echo 0)
+    if [ $(( used + size )) -le "$budget" ]; then
+      echo "./$f" >>"$list"; used=$(( used + size ))
+    else
+      echo "not returned (over RETURN_MB=$RETURN_MB): $f" >>"$tmp/dropped"
+    fi
+  done
+  tar czf - -C "$STATE" -T "$list" 2>/dev/null | split -b 15m -d -a 2 - "$tmp/state.tgz."
+  rm -f "$OUT"/state.tgz.* && mv "$tmp"/state.tgz.* "$OUT"/
+  [ -f "$tmp/dropped" ] && cat "$tmp/dropped" >>"$LOG"
+  rm -rf "$tmp" "$list"
+}
+
+# 1. state of earlier calls
+mkdir -p "$STATE"
+if [ -d "$CARRY_IN" ]; then cp -a "$CARRY_IN/." "$STATE/"; fi
+say "state: $(ls "$STATE"/*.json 2>/dev/null | wc -l) result files, $(ls "$STATE"/checkpoints/*.pt 2>/dev/null | wc -l) checkpoints carried in"
+
+# 2. environment and benchmark
 {
-  echo "== environment"
   date -u +"%Y-%m-%dT%H:%M:%SZ"
-  git rev-parse HEAD 2>/dev/null || echo "no git"
+  echo "commit: ${RULKIT_GIT_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
-  $PY -c "import torch, numpy; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'cudnn', torch.backends.cudnn.version(), 'gpu', torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, 'numpy', numpy.__version__)"
+  $PY -c "import torch, numpy; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'gpu', torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, 'numpy', numpy.__version__)"
   echo "RULKIT_DATA_DIR=${RULKIT_DATA_DIR:-unset}"
-} 2>&1 | tee "$OUT/env.txt"
-
-if [ "$BENCH" = 1 ]; then
-  echo "== benchmark"
-  $PY benchmarks/bench_training.py --methods baseline amnl gaba grace grace:2 --rounds 5 \
-      --jobs 1 2 4 8 --epochs 2 --best-jobs-file "$OUT/best_jobs" 2>&1 | tee "$OUT/bench.txt"
+} 2>&1 | tee -a "$LOG"
+if [ "$BENCH" = 1 ] && [ "$(left)" -gt $(( BENCH_SECONDS + RESERVE + 60 )) ]; then
+  say "benchmark (at most ${BENCH_SECONDS}s)"
+  timeout --signal=INT "$BENCH_SECONDS" $PY benchmarks/bench_training.py \
+    --methods baseline amnl gaba grace grace:2 --rounds 3 --no-epoch \
+    --jobs 1 2 4 8 --seconds 8 --best-jobs-file "$OUT/best_jobs" 2>&1 | tee -a "$LOG"
 fi
-# Runs at a time: JOBS if given, else the K the benchmark just measured as fastest, else 4.
-JOBS=${JOBS_FIXED:-$(cat "$OUT/best_jobs" 2>/dev/null || echo 4)}
-echo "== jobs: $JOBS"
+JOBS=${JOBS:-$(cat "$OUT/best_jobs" 2>/dev/null || echo 4)}
+rm -f "$OUT/best_jobs"
+say "jobs: $JOBS"
 
+# 3. the grid, banking in the background
+( while sleep "$BANK_SECONDS"; do pack; done ) &
+banker=$!
+trap 'kill $banker 2>/dev/null' EXIT
 if [ "$GRID" = tiny ]; then
   stages=("FD001|baseline grace")
 else
@@ -61,21 +116,24 @@ else
 fi
 set_args=()
 for kv in $EXTRA_SET; do set_args+=(--set "$kv"); done
-
-budget_s=$(awk -v m="$BUDGET_MINUTES" 'BEGIN { printf "%d", m * 60 }')
-sweep_start=$(date +%s)
+[ "$RETRY_FAILED" = 1 ] && set_args+=(--retry-failed)
 for stage in "${stages[@]}"; do
   subsets=${stage%%|*}; methods=${stage##*|}
-  left=$(( budget_s - ( $(date +%s) - sweep_start ) ))
-  if [ "$left" -le 30 ]; then echo "== budget spent; skipping: $subsets x $methods"; continue; fi
-  echo "== sweep: $subsets x $methods x seeds $SEEDS (${left}s left)"
-  # The sweep starts no run that would overrun its budget; the hard timeout (SIGINT:
-  # the sweep stops its children cleanly) guards against a run far longer than any before.
-  timeout --signal=INT --kill-after=20 $(( left + 60 )) \
+  # The sweep's own limit ends its runs at an epoch end; the hard limit (SIGTERM: the runs
+  # save within seconds) covers an epoch far longer than expected.
+  budget=$(( $(left) - RESERVE ))
+  if [ "$budget" -le 5 ]; then say "no time left for: $subsets x $methods"; continue; fi
+  say "sweep: $subsets x $methods x seeds $SEEDS (${budget}s)"
+  timeout --signal=TERM --kill-after=30 $(( budget + RESERVE / 2 )) \
     $PY -m rulkit sweep --subsets $subsets --methods $methods --seeds "$SEEDS" \
-      --profile "$PROFILE" --jobs "$JOBS" --out "$RESULTS_DIR" --quiet \
-      --budget-minutes "$(awk -v s="$left" 'BEGIN { printf "%.2f", s / 60 }')" "${set_args[@]}"
-done 2>&1 | tee "$OUT/sweep.log"
+      --profile "$PROFILE" --jobs "$JOBS" --out "$STATE" --quiet \
+      --max-minutes "$(awk -v s="$budget" 'BEGIN { printf "%.3f", s / 60 }')" "${set_args[@]}" \
+      2>&1 | tee -a "$LOG"
+done
 
-tar czf "$OUT/results.tgz" -C "$RESULTS_DIR" $(cd "$RESULTS_DIR" && ls *.json 2>/dev/null) logs 2>/dev/null
-echo "== done in $(( $(date +%s) - start )) s; $(ls "$RESULTS_DIR"/*.json 2>/dev/null | wc -l) result files in $RESULTS_DIR"
+# 4. the last bank
+kill $banker 2>/dev/null; wait $banker 2>/dev/null
+pack
+done_runs=$(ls "$STATE"/*.json 2>/dev/null | wc -l)
+say "done: $done_runs result files, $(ls "$STATE"/checkpoints/*.pt 2>/dev/null | wc -l) runs to continue; returned $(du -cb "$OUT"/state.tgz.* | tail -1 | cut -f1) bytes in $(ls "$OUT"/state.tgz.* | wc -l) parts"
+rm -rf "$STATE"

@@ -111,8 +111,8 @@ class StopRequest:
     """A flag set by SIGTERM/SIGINT while the context is active (main thread only).
 
     The training loop checks :attr:`reason` after every step, saves a checkpoint
-    and returns. A second signal raises :class:`KeyboardInterrupt` at once, for a
-    user who really wants out.
+    and returns. A second Ctrl-C (SIGINT) raises :class:`KeyboardInterrupt` at once,
+    for a user who really wants out; further SIGTERMs are ignored (already stopping).
     """
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -122,9 +122,10 @@ class StopRequest:
         self._previous: dict = {}
 
     def _handle(self, signum, frame) -> None:
-        if self.reason is not None:
+        if self.reason is None:
+            self.reason = f"signal {signal.Signals(signum).name}"
+        elif signum == signal.SIGINT:
             raise KeyboardInterrupt
-        self.reason = f"signal {signal.Signals(signum).name}"
 
     def __enter__(self) -> StopRequest:
         if threading.current_thread() is threading.main_thread():

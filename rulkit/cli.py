@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -200,6 +201,9 @@ def _dispatch(args) -> int:
 
     if args.command == "sweep":
         from .sweep import parse_seeds, parse_shard, sweep
+
+        # SIGTERM (Slurm, a wall limit) ends the sweep like Ctrl-C: its children save and stop.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
         subsets, methods = [s.upper() for s in _split(args.subsets)], _split(args.methods)
         _validate(subsets, methods)

@@ -180,6 +180,7 @@ def sweep(
         "stopped": 0,
         "not_started": 0,
         "elsewhere": 0,
+        "interrupted": False,
         "log": [],
     }
     start = time.monotonic()
@@ -261,13 +262,17 @@ def sweep(
                 if kind != "stopped":
                     bar.update(1)
                 bar.set_postfix(ok=summary["ok"], failed=summary["failed"])
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through the CLI
+        summary["interrupted"] = True
+        summary["not_started"] = len(pending)
     finally:
-        stop_children()  # interrupted: the children checkpoint and stop
+        stop_children()  # the children checkpoint and stop
         for proc, _ in running.values():
             try:
                 proc.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            summary["stopped"] += 1
         bar.close()
     summary["minutes"] = round((time.monotonic() - start) / 60, 2)
     return summary

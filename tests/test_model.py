@@ -127,3 +127,16 @@ def test_gradients_reach_every_parameter(tiny):
     rul, logits = tiny(torch.randn(4, 30, 17))
     (rul.sum() + logits.sum()).backward()
     assert all(p.grad is not None for p in tiny.parameters())
+
+
+def test_heads_run_in_float32_under_mixed_precision(tiny):
+    """bf16 keeps 8 bits of mantissa: 100.3 would come out as 100.5. The heads stay float32."""
+    tiny.eval()
+    x = torch.randn(16, 30, 17)
+    with torch.autocast("cpu", torch.bfloat16):
+        rul, logits = tiny(x)
+        z = tiny.features(x)
+    assert z.dtype == torch.bfloat16, "autocast did not act: the test would prove nothing"
+    assert rul.dtype == torch.float32 and logits.dtype == torch.float32
+    torch.testing.assert_close(rul, tiny.rul_head(z.float()).squeeze(-1))
+    assert torch.tensor(100.3, dtype=torch.bfloat16).item() == 100.5  # what the heads avoid
