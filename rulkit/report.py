@@ -23,6 +23,12 @@ PROTOCOL = (
 )
 
 
+def config_label(record: dict) -> str:
+    """``full`` / ``smoke`` for a profile used as it is, ``custom-<hash>`` for overrides."""
+    digest = record.get("config_hash")
+    return f"custom-{digest}" if digest else record["profile"]
+
+
 def runs_table(records: list[dict]) -> pd.DataFrame:
     """One row per run with its headline figures and provenance."""
     rows = []
@@ -33,7 +39,7 @@ def runs_table(records: list[dict]) -> pd.DataFrame:
                 "subset": r["subset"],
                 "method": r["method"],
                 "seed": r["seed"],
-                "profile": r["profile"],
+                "profile": config_label(r),
                 "rmse": t.get("rmse"),
                 "nasa": t.get("nasa"),
                 "rmse_uncapped": t.get("rmse_uncapped"),
@@ -76,14 +82,15 @@ def bootstrap_ci(
 
 
 def summary_table(records: list[dict], n_boot: int = 2000) -> pd.DataFrame:
-    """Mean, std and bootstrap interval per (profile, subset, method)."""
+    """Mean, std and bootstrap interval per (config, subset, method); the config is the
+    profile's name, or ``custom-<hash>`` for runs with overrides (never pooled with it)."""
     runs = runs_table(records)
     rows = []
     for (profile, subset, method), group in runs.groupby(["profile", "subset", "method"]):
         chosen = [
             r
             for r in records
-            if (r["profile"], r["subset"], r["method"]) == (profile, subset, method)
+            if (config_label(r), r["subset"], r["method"]) == (profile, subset, method)
         ]
         ci = bootstrap_ci(chosen, n_boot)
         rows.append(
@@ -254,7 +261,7 @@ def build_report(
         path = out / f"pareto_{profile}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight")
         written[f"pareto_{profile}"] = str(path)
-        fig = plots.task_weight_trajectories([r for r in records if r["profile"] == profile])
+        fig = plots.task_weight_trajectories([r for r in records if config_label(r) == profile])
         path = out / f"task_weights_{profile}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight")
         written[f"task_weights_{profile}"] = str(path)

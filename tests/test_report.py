@@ -122,3 +122,19 @@ def test_comparison_shows_the_books_spread_where_it_prints_one(results_dir):
     row = table[(table.subset == "FD002") & (table.method == "gaba")].iloc[0]
     assert row["book RMSE (published)"] == "7.53 ± 0.65"
     assert row["book NASA (published)"] == "224.2 ± 22.4"
+
+
+def test_overridden_runs_are_never_pooled_with_the_full_recipe(tmp_path):
+    for seed in range(2):
+        write_result(fake_result("FD001", "grace", seed, 0.0), tmp_path)
+    custom = fake_result("FD001", "grace", 0, 30.0)
+    config = TrainConfig(subset="FD001", method="grace", seed=0, max_epochs=3)
+    custom.profile, custom.config_hash = "custom", config.config_hash()
+    write_result(custom, tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 3  # its own file, nothing overwritten
+    summary = summary_table(load_results(tmp_path), n_boot=50)
+    labels = dict(zip(summary.profile, summary.seeds))
+    assert labels == {"full": 2, f"custom-{config.config_hash()}": 1}
+    full = comparison_table(summary, "full")
+    cell = full[(full.subset == "FD001") & (full.method == "grace")]
+    assert int(cell["rulkit seeds"].iloc[0]) == 2  # the biased custom run is not in it
