@@ -1,0 +1,169 @@
+"""The configuration of a run: every knob, the two profiles, and the run's identity
+(book chapters 15, 18 and 22; SPEC section 6 gives the defaults).
+
+A run's name says what was trained: ``FD002_grace_seed0_full`` for the book's recipe
+as it is, ``FD002_grace_seed0_custom-<hash>`` when any field that changes the training
+was overridden. Fields that say only where and how fast a run goes, or what is
+recorded, stay out of the name, and may change between the slices of one run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+
+import torch
+
+PROFILES = ("smoke", "full", "auto")
+# Fields that say where and how fast a run goes, not what it trains: they may change
+# between the segments of one run and stay out of its name.
+RUNTIME_FIELDS = frozenset(
+    {"device", "threads", "data_dir", "eval_batch_size", "compile", "max_minutes", "deterministic"}
+)
+# Fields that change only what is recorded: out of the name, but a resumed run keeps them.
+RECORD_FIELDS = frozenset({"record_every", "record_test_rmse"})
+NAME_FIELDS = ("subset", "method", "seed", "profile")
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a run; the defaults are the book's full recipe (SPEC section 6)."""
+
+    subset: str = "FD002"
+    method: str = "grace"
+    seed: int = 0
+    profile: str = "full"
+    # data (chapter 7)
+    window: int = 30
+    rul_cap: float = 125.0
+    use_settings: bool = True  # False -> 14 sensors only
+    val_fraction: float = 0.2
+    max_train_engines: int | None = None
+    data_dir: str | None = None
+    # optimisation
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    batch_size: int = 256
+    max_epochs: int = 500
+    warmup_epochs: int = 10
+    warmup_start: float = 0.1  # LR starts at 0.1 x lr
+    plateau_factor: float = 0.5
+    plateau_patience: int = 30
+    min_lr: float = 5e-6
+    early_stop_patience: int = 60
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    # losses and balancing
+    lam_hs: float = 0.5
+    wmse_normalise: str = "weights"  # or "batch" (the book's later code)
+    gaba_beta: float = 0.99
+    gaba_floor: float = 0.05
+    gaba_warmup_steps: int = 100
+    gradnorm_alpha: float = 1.5
+    gradnorm_lr: float = 0.025  # GradNorm's own optimiser for its task weights
+    dwa_temperature: float = 2.0
+    model: dict = field(default_factory=dict)  # DualTaskModel overrides (tests use a tiny one)
+    # engineering (none of these change the method)
+    device: str = "auto"
+    amp: bool = False  # bf16 autocast, CUDA only (the two heads stay float32)
+    tf32: bool = True  # TF32 matrix products, CUDA only (within seed noise)
+    compile: bool = False
+    deterministic: bool = False  # deterministic CUDA kernels (slower); CPU runs are anyway
+    eval_batch_size: int = 4096
+    threads: int | None = None
+    max_minutes: float | None = None  # stop at the first epoch end after this (resumable)
+    # records (what is kept, never what is trained or chosen)
+    record_every: int = 10  # steps between task-weight / gradient-norm records
+    record_test_rmse: bool = False  # test RMSE of every epoch, for the record only
+    grad_norm_every: int = 1  # GABA/GRACE/GradNorm: measure task gradients every k steps
+
+    def __post_init__(self):
+        for f in fields(self):  # 1 and 1.0 are the same config (and the same name)
+            value = getattr(self, f.name)
+            is_int = isinstance(value, int) and not isinstance(value, bool)
+            if isinstance(f.default, float) and is_int:
+                setattr(self, f.name, float(value))
+        checks = [
+            (
+                "val_fraction",
+                0 < self.val_fraction < 1,
+                "must be in (0, 1): model selection needs held-out validation engines",
+            ),
+            ("batch_size", self.batch_size >= 1, "must be >= 1"),
+            ("max_epochs", self.max_epochs >= 1, "must be >= 1"),
+            ("record_every", self.record_every >= 1, "must be >= 1"),
+            ("grad_norm_every", self.grad_norm_every >= 1, "must be >= 1"),
+            ("max_minutes", self.max_minutes is None or self.max_minutes >= 0, "must be >= 0"),
+        ]
+        for name, ok, message in checks:
+            if not ok:
+                raise ValueError(f"{name} {message}; got {name}={getattr(self, name)!r}")
+
+    def resolved_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+    def overrides(self) -> dict:
+        """The fields that define what is trained and differ from the profile's defaults."""
+        base = _canonical(asdict(profile_config(self.profile)))
+        skip = RUNTIME_FIELDS | RECORD_FIELDS | set(NAME_FIELDS)
+        mine = _canonical(asdict(self))
+        return {k: v for k, v in mine.items() if k not in skip and v != base[k]}
+
+    def config_hash(self) -> str | None:
+        """Short hash of :meth:`overrides`; None when the profile is used as it is."""
+        changed = self.overrides()
+        if not changed:
+            return None
+        return hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:8]
+
+    def label(self) -> str:
+        """``full`` or ``smoke`` for the profile as it is; ``custom-<hash>`` otherwise."""
+        digest = self.config_hash()
+        return self.profile if digest is None else f"custom-{digest}"
+
+    def run_name(self) -> str:
+        return f"{self.subset}_{self.method}_seed{self.seed}_{self.label()}"
+
+    def differences(self, other: dict) -> list[str]:
+        """Fields (other than where it runs) in which the config dict ``other`` differs."""
+        mine, theirs = _canonical(asdict(self)), _canonical(other)
+        return sorted(k for k in mine if k not in RUNTIME_FIELDS and theirs.get(k) != mine[k])
+
+
+def _canonical(config: dict) -> dict:
+    """JSON round trip: tuples become lists, so a config compares equal to its file."""
+    return json.loads(json.dumps(config, sort_keys=True))
+
+
+# Smoke: the full pipeline on a few engines, sized to well under a minute on a 2-core CPU.
+SMOKE = dict(
+    max_train_engines=8,  # 8 training + 2 validation engines
+    batch_size=64,
+    max_epochs=5,
+    warmup_epochs=1,
+    plateau_patience=2,
+    early_stop_patience=5,
+    gaba_warmup_steps=10,
+    gaba_beta=0.9,  # EMA time constant ~10 steps, so a ~110-step run shows GABA balancing
+    ema_decay=0.99,
+)
+
+
+def profile_config(profile: str = "auto", **overrides) -> TrainConfig:
+    """A config for ``profile``: ``smoke`` (a minute on a laptop CPU), ``full`` (the
+    book's recipe) or ``auto`` (full on a GPU, smoke otherwise)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; valid profiles: {', '.join(PROFILES)}")
+    if profile == "auto":
+        device = overrides.get("device", "auto")
+        on_gpu = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+        profile = "full" if on_gpu else "smoke"
+    base = SMOKE if profile == "smoke" else {}
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise TypeError(f"unknown config field(s): {', '.join(sorted(unknown))}")
+    return TrainConfig(**{**base, **overrides, "profile": profile})
