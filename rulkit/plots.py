@@ -144,5 +144,34 @@ def task_weight_trajectories(records: list, ax=None):
     return ax.figure
 
 
+def validation_curves(records: list, ax=None):
+    """Validation RMSE against epoch, one line per run (colour = method), with the chosen
+    epoch marked; the test RMSE of every epoch, where recorded, dotted (never used to choose)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.4))
+    seen = set()
+    for r in sorted(records, key=lambda r: (_get(r, "method"), _get(r, "seed"))):
+        c, method = _get(r, "curves"), _get(r, "method")
+        color = METHOD_COLORS.get(method, "k")
+        label = f"{_get(r, 'subset')} {method}"
+        ax.plot(
+            c["epoch"], c["val_rmse"], color=color, lw=1, label=None if label in seen else label
+        )
+        seen.add(label)
+        if c.get("test_rmse"):
+            ax.plot(c["epoch"], c["test_rmse"], ":", color=color, lw=0.8)
+        best = _get(r, "best_epoch")
+        if best:
+            ax.plot(best, c["val_rmse"][best - 1], "o", color=color, ms=4)
+    ax.set(
+        xlabel="epoch",
+        ylabel="RMSE (cycles)",
+        yscale="log",
+        title="validation RMSE per epoch (dots: chosen epoch; dotted: test, record only)",
+    )
+    ax.legend(fontsize=7, ncol=2)
+    return ax.figure
+
+
 def close_all() -> None:
     plt.close("all")

@@ -117,6 +117,114 @@ def summary_table(records: list[dict], n_boot: int = 2000) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def per_seed_table(records: list[dict]) -> pd.DataFrame:
+    """One row per run: its figures, how long it trained and in how many segments."""
+    rows = []
+    for r in sorted(records, key=lambda r: (config_label(r), r["subset"], r["method"], r["seed"])):
+        p = r.get("provenance", {})
+        rows.append(
+            {
+                "config": config_label(r),
+                "subset": r["subset"],
+                "method": r["method"],
+                "seed": r["seed"],
+                "RMSE": round(r["test"]["rmse"], 2),
+                "NASA": round(r["test"]["nasa"], 1),
+                "best epoch": r.get("best_epoch"),
+                "epochs": r.get("epochs_run"),
+                "hours": round((p.get("wall_time_s") or 0) / 3600, 2),
+                "segments": len(p.get("segments") or [None]),
+                "device": p.get("device_name"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def selection_gap_table(records: list[dict]) -> pd.DataFrame:
+    """What choosing the epoch on the TEST set would have been worth, for runs that
+    recorded the test RMSE of every epoch (``record_test_rmse``; never used to choose)."""
+    rows = []
+    for r in records:
+        curve = r.get("curves", {}).get("test_rmse")
+        if not curve:
+            continue
+        best = int(np.argmin(curve))
+        chosen = r["best_epoch"]
+        rows.append(
+            {
+                "config": config_label(r),
+                "subset": r["subset"],
+                "method": r["method"],
+                "seed": r["seed"],
+                "chosen epoch (validation)": chosen,
+                "test RMSE there": round(curve[chosen - 1], 3),
+                "best epoch on test": best + 1,
+                "lowest test RMSE": round(curve[best], 3),
+                "gap": round(curve[chosen - 1] - curve[best], 3),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def floor_table(records: list[dict]) -> pd.DataFrame:
+    """For GABA and GRACE runs: how often the RUL weight sits on GABA's floor after the
+    warm-up, and how much harder the RUL task still pulls on the shared backbone
+    (median of w_rul * g_rul / (w_hs * g_hs) over the recorded steps)."""
+    rows = []
+    for r in records:
+        cfg, h = r.get("config", {}), r.get("task_history", {})
+        if r["method"] not in ("gaba", "grace") or not h.get("step"):
+            continue
+        steps = np.asarray(h["step"])
+        after = steps > cfg.get("gaba_warmup_steps", 100)
+        if not after.any():
+            continue
+        w_rul = np.asarray(h["weight_rul"])[after]
+        w_hs = np.asarray(h["weight_health"])[after]
+        pull = w_rul * np.asarray(h["grad_norm_rul"])[after]
+        pull /= w_hs * np.asarray(h["grad_norm_health"])[after]
+        rows.append(
+            {
+                "config": config_label(r),
+                "subset": r["subset"],
+                "method": r["method"],
+                "seed": r["seed"],
+                "floor": cfg.get("gaba_floor"),
+                "share of recorded steps on the floor": round(
+                    float(np.mean(w_rul <= cfg.get("gaba_floor", 0) + 1e-6)), 3
+                ),
+                "median RUL/health pull": round(float(np.median(pull)), 2),
+                "recorded steps": int(after.sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def gap_sentences(summary: pd.DataFrame, profile: str = "full") -> list[str]:
+    """The gap to the book's figure of every cell measured here, in words."""
+    out = []
+    ours = summary[summary.profile == profile]
+    for row in ours.itertuples():
+        b_rmse, b_nasa = published.book_figure(row.subset, row.method)
+        if b_rmse is None:
+            continue
+        seeds = f"{row.seeds} seed{'s' if row.seeds > 1 else ''}"
+        d = row.rmse_mean - b_rmse
+        text = (
+            f"{row.subset} {row.method}: measured RMSE {_pm(row.rmse_mean, row.rmse_std, 2)} "
+            f"({seeds}) against the book's {b_rmse:.2f}, {abs(d):.2f} "
+            f"{'higher' if d > 0 else 'lower'} ({d / b_rmse:+.0%})"
+        )
+        if b_nasa is not None:
+            dn = row.nasa_mean - b_nasa
+            text += (
+                f"; NASA {_pm(row.nasa_mean, row.nasa_std, 1)} against {b_nasa:.1f}, "
+                f"{abs(dn):.1f} {'higher' if dn > 0 else 'lower'} ({dn / b_nasa:+.0%})"
+            )
+        out.append(text + ".")
+    return out
+
+
 def _pm(mean: float, std: float, digits: int) -> str:
     if mean is None or not np.isfinite(mean):
         return "-"
@@ -243,6 +351,32 @@ def build_report(
             to_markdown(comparison_table(summary, profile)),
             "",
         ]
+    for profile in profiles:
+        words = gap_sentences(summary, profile)
+        if words:
+            lines += [f"## The gap to the book, in words ({profile})", ""]
+            lines += [f"- {w}" for w in words] + [""]
+    lines += ["## Every run", "", to_markdown(per_seed_table(records)), ""]
+    gaps = selection_gap_table(records)
+    if len(gaps):
+        lines += [
+            "## What choosing the epoch on the test set would have been worth",
+            "",
+            "Runs made with `record_test_rmse` kept the test RMSE of every epoch, for the record "
+            "only. The chosen epoch is the validation engines' choice; the gap is how much lower "
+            "the test RMSE would look if the epoch were chosen on the test set instead.",
+            "",
+            to_markdown(gaps),
+            "",
+        ]
+    floors = floor_table(records)
+    if len(floors):
+        lines += [
+            "## GABA's floor: does the RUL weight sit on it?",
+            "",
+            to_markdown(floors),
+            "",
+        ]
     lines += [
         "## Published standard-protocol results (literature)",
         "",
@@ -261,10 +395,15 @@ def build_report(
         path = out / f"pareto_{profile}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight")
         written[f"pareto_{profile}"] = str(path)
-        fig = plots.task_weight_trajectories([r for r in records if config_label(r) == profile])
+        chosen = [r for r in records if config_label(r) == profile]
+        fig = plots.task_weight_trajectories(chosen)
         path = out / f"task_weights_{profile}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight")
         written[f"task_weights_{profile}"] = str(path)
+        fig = plots.validation_curves(chosen)
+        path = out / f"validation_{profile}.png"
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        written[f"validation_{profile}"] = str(path)
     plots.close_all()
     written["n_runs"] = len(records)
     return written

@@ -34,6 +34,14 @@ def fake_result(subset, method, seed, bias, n_engines=20, profile="full") -> Run
         "true_uncapped": true.tolist(),
         "pred": pred.tolist(),
     }
+    result.best_epoch, result.epochs_run = 3, 5
+    result.curves = {
+        "epoch": [1, 2, 3, 4, 5],
+        "val_rmse": [30.0, 20.0, 15.0 + seed, 16.0 + seed, 17.0],
+        "test_rmse": [31.0, 19.0, 16.0, 14.5, 18.0],
+        "weight_rul": [0.5] * 5,
+        "weight_health": [0.5] * 5,
+    }
     steps = list(range(0, 100, 10))
     result.task_history = {
         "step": steps,
@@ -138,3 +146,38 @@ def test_overridden_runs_are_never_pooled_with_the_full_recipe(tmp_path):
     full = comparison_table(summary, "full")
     cell = full[(full.subset == "FD001") & (full.method == "grace")]
     assert int(cell["rulkit seeds"].iloc[0]) == 2  # the biased custom run is not in it
+
+
+def test_selection_gap_floor_share_and_words():
+    records = [fake_result("FD001", "grace", s, 0.5).to_dict() for s in range(2)]
+    from rulkit.report import floor_table, gap_sentences, selection_gap_table
+
+    gaps = selection_gap_table(records)
+    assert list(gaps["chosen epoch (validation)"]) == [3, 3]
+    assert list(gaps["best epoch on test"]) == [4, 4]
+    assert list(gaps["gap"]) == [1.5, 1.5]  # 16.0 at the chosen epoch, 14.5 at best
+    for r in records:  # after a warm-up of 100 steps: rows at steps 110..190
+        r["task_history"] = {
+            "step": list(range(10, 200, 10)),
+            "weight_rul": [0.5] * 10 + [0.05] * 6 + [0.2] * 3,
+            "weight_health": [0.5] * 10 + [0.95] * 6 + [0.8] * 3,
+            "grad_norm_rul": [1.0] * 19,
+            "grad_norm_health": [0.01] * 19,
+        }
+    floors = floor_table(records)
+    assert list(floors["share of recorded steps on the floor"]) == [round(6 / 9, 3)] * 2
+    # pulls: 0.05 * 1 / (0.95 * 0.01) = 5.26 (6 rows), 0.2 / (0.8 * 0.01) = 25 (3 rows)
+    assert list(floors["median RUL/health pull"]) == [5.26, 5.26]
+    summary = summary_table(records, n_boot=20)
+    (words,) = gap_sentences(summary)
+    rmse = summary.rmse_mean.iloc[0]
+    assert words.startswith(f"FD001 grace: measured RMSE {rmse:.2f}")
+    assert "against the book's 9.14" in words and "(2 seeds)" in words
+    assert ("higher" if rmse > 9.14 else "lower") in words
+
+
+def test_report_shows_every_run_and_the_new_figures(results_dir, tmp_path):
+    written = build_report(results_dir, tmp_path / "report", n_boot=50)
+    text = (tmp_path / "report" / "summary.md").read_text()
+    assert "## Every run" in text and "test set would have been worth" in text
+    assert "validation_full" in written and (tmp_path / "report" / "validation_full.png").exists()
