@@ -11,7 +11,7 @@ TORCH  ?= torch
 NB     := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: setup demo book test lint unit nbval browser notebooks sync student bench gpu-session clean help
+.PHONY: setup demo book test lint unit nbval browser notebooks sync student bench gpu-session campaign measured clean help
 
 help:
 	@echo "make book      set up .venv and build the book into _build/html"
@@ -20,7 +20,9 @@ help:
 	@echo "make notebooks re-execute every notebook in place (authors; needs the C-MAPSS files)"
 	@echo "make student   regenerate the student copies (exercise solutions removed)"
 	@echo "make bench     run the CPU benchmarks in benchmarks/"
-	@echo "make gpu-session  the GPU session: benchmark + priority grid into results/ (needs a GPU)"
+	@echo "make gpu-session  the GPU session: benchmark + priority grid, state banked under OUT"
+	@echo "make campaign  start or continue the FD001 CPU campaign in the background (results/campaign.log)"
+	@echo "make measured  rebuild rulkit/measured.json (the results shipped with the package) from results/"
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,10 +68,17 @@ student: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_prepare.py
-	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_training.py --checkpoint
 
 gpu-session:
 	PYTHON=$(BIN)/python benchmarks/gpu_session.sh
+
+campaign: setup
+	nohup benchmarks/campaign.sh >/dev/null 2>&1 &
+	@echo "campaign running in the background; progress: results/campaign.log"
+
+measured: setup
+	$(BIN)/python -c "from rulkit.results import write_measured; print(write_measured('results'))"
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .scratch

@@ -7,6 +7,7 @@ changes whenever a field changes meaning.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -130,3 +131,62 @@ def load_results(folder: str | os.PathLike, status: str | None = "ok") -> list[d
             record["_path"] = str(path)
             out.append(record)
     return out
+
+
+# The measured results travel with the package, so that a notebook opened on its own (on
+# Colab, say, where the repository's results/ folder is not there) still finds them.
+MEASURED = Path(__file__).with_name("measured.json")
+
+
+def _round(value, digits: int = 5):
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, list):
+        return [_round(v, digits) for v in value]
+    return value
+
+
+def compact(record: dict) -> dict:
+    """A result record without what the book never shows; curves and the task history
+    rounded to 5 significant digits (metrics and predictions are kept as they are)."""
+    keep = {k: v for k, v in record.items() if not k.startswith("_")}
+    for key in ("curves", "task_history"):
+        keep[key] = {k: _round(v) for k, v in record.get(key, {}).items()}
+    prov = record.get("provenance", {})
+    keep["provenance"] = {
+        k: prov.get(k)
+        for k in ("device_name", "torch", "git_commit", "wall_time_s", "started", "segments")
+    }
+    return keep
+
+
+def build_measured(results_dir: str | os.PathLike) -> list[dict]:
+    """The compact records of every successful result file under ``results_dir``."""
+    records = load_results(results_dir)
+    return sorted(
+        (compact(r) for r in records),
+        key=lambda r: json.dumps(
+            [r["subset"], r["method"], r["seed"], r.get("config_hash") or r["profile"]]
+        ),
+    )
+
+
+def write_measured(results_dir: str | os.PathLike = "results", path: Path = MEASURED) -> Path:
+    """Rebuild the packaged summary from the result files (``make measured``)."""
+    records = build_measured(results_dir)
+    atomic_write_text(Path(path), json.dumps({"schema": SCHEMA_VERSION, "runs": records}) + "\n")
+    return Path(path)
+
+
+def load_measured(results_dir: str | os.PathLike | None = None) -> tuple[list[dict], str]:
+    """(records, where they came from): the result files in ``results_dir`` if given, else
+    the repository's ``results/`` when rulkit runs from a checkout, else the summary
+    shipped inside the package."""
+    checkout = Path(__file__).resolve().parent.parent / "results"
+    for folder in ([Path(results_dir)] if results_dir is not None else []) + [checkout]:
+        if folder.is_dir() and any(folder.glob("*.json")):
+            return load_results(folder), f"the result files in {folder}"
+    if MEASURED.is_file():
+        runs = json.loads(MEASURED.read_text())["runs"]
+        return runs, "the summary shipped with rulkit (rulkit/measured.json, built from results/)"
+    return [], "nowhere: no result files and no packaged summary"

@@ -181,3 +181,35 @@ def test_report_shows_every_run_and_the_new_figures(results_dir, tmp_path):
     text = (tmp_path / "report" / "summary.md").read_text()
     assert "## Every run" in text and "test set would have been worth" in text
     assert "validation_full" in written and (tmp_path / "report" / "validation_full.png").exists()
+
+
+def test_the_packaged_summary_matches_results():
+    """rulkit/measured.json is what `make measured` builds from results/ (stale -> fail)."""
+    from pathlib import Path
+
+    from rulkit.results import MEASURED, build_measured
+
+    root = Path(__file__).resolve().parent.parent
+    shipped = json.loads(MEASURED.read_text())["runs"]
+    assert shipped == json.loads(json.dumps(build_measured(root / "results"))), (
+        "rulkit/measured.json is stale: run `make measured` and commit it"
+    )
+
+
+def test_measured_results_are_found_away_from_the_repository(tmp_path, monkeypatch):
+    import rulkit.results as results
+
+    folder = tmp_path / "results"
+    for seed in range(2):
+        write_result(fake_result("FD001", "grace", seed, 0.0), folder)
+    runs, source = results.load_measured(folder)
+    assert len(runs) == 2 and str(folder) in source
+    packaged = tmp_path / "measured.json"
+    results.write_measured(folder, packaged)
+    monkeypatch.setattr(results, "MEASURED", packaged)
+    monkeypatch.setattr(results, "__file__", str(tmp_path / "site" / "rulkit" / "results.py"))
+    runs, source = results.load_measured()  # no checkout beside the package: the summary
+    assert "shipped with rulkit" in source and len(runs) == 2
+    assert runs[0]["test"] == json.loads(json.dumps(load_results(folder)[0]["test"]))
+    summary = summary_table(runs, n_boot=20)  # the report works on compact records
+    assert int(summary.seeds.iloc[0]) == 2
