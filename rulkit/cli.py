@@ -207,6 +207,10 @@ def _dispatch(args) -> int:
 
         subsets, methods = [s.upper() for s in _split(args.subsets)], _split(args.methods)
         _validate(subsets, methods)
+        from .data import load_cmapss
+
+        for subset in subsets:  # missing data: one line now, not one failure per run
+            load_cmapss(subset, overrides.get("data_dir"))
         summary = sweep(
             subsets,
             methods,

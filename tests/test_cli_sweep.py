@@ -264,3 +264,24 @@ def test_shards_split_the_grid(tmp_path):
         for i in range(3)
     ]
     assert planned == [2, 2, 2]
+
+
+def test_missing_data_is_one_clear_line(tmp_path, capsys):
+    for command in ("train", "sweep"):
+        argv = [
+            command,
+            "--profile",
+            "smoke",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--data-dir",
+            str(tmp_path / "nowhere"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("rulkit: error:") and "RULKIT_DATA_DIR" in err, err
+        assert "Traceback" not in err
+    assert not list((tmp_path / "out").glob("**/*.json")), "a run was started anyway"
