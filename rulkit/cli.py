@@ -186,7 +186,11 @@ def _dispatch(args) -> int:
             **overrides,
         )
         path = result_path(args.out, cfg.run_name())
-        if not args.force and completed_result(args.out, cfg) is not None:
+        earlier = None if args.force else completed_result(args.out, cfg)
+        if earlier is not None:
+            if earlier["status"] == "failed":
+                print(f"{cfg.run_name()}: failed earlier ({earlier['error']}); --force retries it")
+                return 1
             print(f"{cfg.run_name()}: already done ({path}); --force trains it again")
             return 0
         try:

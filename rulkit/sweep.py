@@ -212,6 +212,8 @@ def sweep(
                 pending.remove(run)
                 minutes = None if deadline is None else max(0.0, (deadline - now) / 60)
                 cmd = _command(run, out, profile, device, overrides, minutes)
+                if retry_failed:
+                    cmd.append("--force")  # its failed result file is to be replaced
                 with open(logs / f"{name}.log", "a") as handle:  # a file: never blocks
                     # Own session: a Ctrl-C reaches the sweep only, which forwards one SIGTERM.
                     proc = subprocess.Popen(

@@ -285,3 +285,18 @@ def test_missing_data_is_one_clear_line(tmp_path, capsys):
         assert err.startswith("rulkit: error:") and "RULKIT_DATA_DIR" in err, err
         assert "Traceback" not in err
     assert not list((tmp_path / "out").glob("**/*.json")), "a run was started anyway"
+
+
+def test_failed_runs_are_kept_unless_retried(synthetic_dir, tmp_path, capsys):
+    from rulkit.train import profile_config, train
+
+    settings = dict(TINY, data_dir=str(synthetic_dir))
+    cfg = profile_config("smoke", subset="FD001", method="gaba", seed=0, device="cpu", **settings)
+    failed = train(cfg, progress=False, out_dir=tmp_path, fault_injection={"nan_at_step": 1})
+    assert failed.status == "failed"
+    args = (["FD001"], ["gaba"], [0], tmp_path, "smoke", "cpu")
+    kept = sweep(*args, overrides=settings, progress=False)
+    assert kept["skipped"] == 1 and kept["ok"] == 0
+    retried = sweep(*args, overrides=settings, retry_failed=True, progress=False)
+    assert retried["ok"] == 1, retried
+    assert json.loads((tmp_path / f"{cfg.run_name()}.json").read_text())["status"] == "ok"
