@@ -12,7 +12,12 @@
 # SLICE_MINUTES (each sweep stops at the first epoch end after this, default 120; the loop
 # then starts the next slice), RESULTS_DIR (default results), CODE (a checkout of rulkit to
 # run, default this one: point it at a fixed commit so that edits to the working tree never
-# reach a running campaign), PYTHON (default .venv/bin/python).
+# reach a running campaign), PYTHON (default .venv/bin/python), AUTOGROUP_NICE (see below).
+#
+# `nice -n 19` lowers the campaign against processes of its own session. On Linux with
+# autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled = 1) a background session
+# still gets a fair share against other sessions; AUTOGROUP_NICE=19 lowers the whole session
+# too, so the campaign only uses cores nobody else wants.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-0-2}
@@ -24,6 +29,9 @@ PY=${PYTHON:-$PWD/.venv/bin/python}
 LOG="$RESULTS_DIR/campaign.log"
 mkdir -p "$RESULTS_DIR"
 export PYTHONPATH="$CODE${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+if [ -n "${AUTOGROUP_NICE:-}" ] && [ -w /proc/self/autogroup ]; then
+  echo "$AUTOGROUP_NICE" >/proc/$$/autogroup
+fi
 
 while true; do
   echo "== $(date -u +%FT%TZ) slice of ${SLICE_MINUTES} min, code $(git -C "$CODE" rev-parse --short HEAD 2>/dev/null)" >>"$LOG"

@@ -623,22 +623,18 @@ def _run(config, data, progress, ckpt, faults, stop, lock=None) -> RunResult:
         )
         with bar:
             while not trainer.finished():
-                if not trainer.train_epoch(should_stop, faults):
+                if trainer.train_epoch(should_stop, faults):
+                    val_rmse = trainer.end_epoch()
+                    bar.update(1)
+                    bar.set_postfix(val_rmse=f"{val_rmse:.2f}", best=trainer.best["epoch"])
+                    late = deadline is not None and time.perf_counter() > deadline
+                    reason = should_stop() or ("time limit" if late else None)
+                else:  # stopped inside the epoch
                     reason = should_stop() or "signal (test)"
-                    if reason == "lock lost":  # never write over the new holder's checkpoint
-                        raise RunStopped(config, trainer, reason, None)
-                    save(reason)
-                    raise RunStopped(config, trainer, reason, ckpt)
-                val_rmse = trainer.end_epoch()
-                bar.update(1)
-                bar.set_postfix(val_rmse=f"{val_rmse:.2f}", best=trainer.best["epoch"])
-                reason = should_stop()
-                if reason is None and deadline is not None and time.perf_counter() > deadline:
-                    reason = "time limit"
                 if reason is None or trainer.finished():
-                    save("running")
+                    save("running")  # every epoch end
                     continue
-                if reason == "lock lost":
+                if reason == "lock lost":  # never write over the new holder's checkpoint
                     raise RunStopped(config, trainer, reason, None)
                 save(reason)
                 raise RunStopped(config, trainer, reason, ckpt)
