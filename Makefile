@@ -79,6 +79,7 @@ campaign: setup
 
 measured: setup
 	$(BIN)/python -c "from rulkit.results import write_measured; print(write_measured('results'))"
+	$(BIN)/python -c "from rulkit import report, results; report.update_readme('README.md', results.load_results('results'))"
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .scratch

@@ -407,3 +407,54 @@ def build_report(
     plots.close_all()
     written["n_runs"] = len(records)
     return written
+
+
+README_START, README_END = "<!-- measured:start -->", "<!-- measured:end -->"
+CAMPAIGN_COMMAND = "benchmarks/campaign.sh  (rulkit sweep ... --profile full --device cpu)"
+
+
+def measured_markdown(records: list[dict]) -> str:
+    """The README's "Measured results" block: every finished full-recipe run, with the
+    book's figure beside it and the command that made it."""
+    full = [r for r in records if config_label(r) == "full"]
+    if not full:
+        return (
+            "No full-recipe run has finished yet. The CPU campaign on FD001 "
+            f"(`{CAMPAIGN_COMMAND.split('  ')[0]}`) is under way; its runs continue from their "
+            "checkpoints in every working session."
+        )
+    rows = []
+    for r in sorted(full, key=lambda r: (r["subset"], r["method"], r["seed"])):
+        p = r.get("provenance", {})
+        b_rmse, b_nasa = published.book_figure(r["subset"], r["method"])
+        rows.append(
+            {
+                "run": f"{r['subset']} {r['method']} seed {r['seed']}",
+                "RMSE": f"{r['test']['rmse']:.2f}",
+                "NASA": f"{r['test']['nasa']:.1f}",
+                "book RMSE / NASA (published)": _book(b_rmse, None, 2)
+                + " / "
+                + _book(b_nasa, None, 1),
+                "best / last epoch": f"{r['best_epoch']} / {r['epochs_run']}",
+                "hours": f"{(p.get('wall_time_s') or 0) / 3600:.1f}",
+                "segments": len(p.get("segments") or [None]),
+                "device": p.get("device_name"),
+                "commit": (p.get("git_commit") or "")[:7],
+            }
+        )
+    command = (
+        f"Made by `{CAMPAIGN_COMMAND.split('  ')[0]}` (`rulkit sweep --profile full`, "
+        "test set scored once at the end); tables and figures: `rulkit report results`."
+    )
+    return to_markdown(pd.DataFrame(rows)) + "\n\n" + command
+
+
+def update_readme(readme: str | os.PathLike, records: list[dict]) -> bool:
+    """Rewrite the block between the README's measured-results markers; True if changed."""
+    path = Path(readme)
+    text = path.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    new = text[:start] + "\n" + measured_markdown(records) + "\n" + text[end:]
+    if new != text:
+        path.write_text(new)
+    return new != text

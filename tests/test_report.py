@@ -213,3 +213,29 @@ def test_measured_results_are_found_away_from_the_repository(tmp_path, monkeypat
     assert runs[0]["test"] == json.loads(json.dumps(load_results(folder)[0]["test"]))
     summary = summary_table(runs, n_boot=20)  # the report works on compact records
     assert int(summary.seeds.iloc[0]) == 2
+
+
+def test_the_readme_table_matches_results():
+    from pathlib import Path
+
+    from rulkit.report import README_END, README_START, measured_markdown
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "README.md").read_text()
+    block = text[text.index(README_START) + len(README_START) : text.index(README_END)]
+    assert block.strip() == measured_markdown(load_results(root / "results")).strip(), (
+        "README's measured results are stale: run `make measured`"
+    )
+
+
+def test_the_readme_table_lists_full_runs_beside_the_book(tmp_path):
+    from rulkit.report import measured_markdown
+
+    records = [fake_result("FD001", "grace", s, 0.5).to_dict() for s in range(2)]
+    records[0]["provenance"]["segments"] = [{}, {}, {}]
+    text = measured_markdown(records)
+    assert "| FD001 grace seed 0 |" in text and "| 9.14 / 121.4 |" in text
+    assert "| 3 |" in text  # three segments
+    custom = fake_result("FD001", "grace", 0, 0.5)
+    custom.profile, custom.config_hash = "custom", "abcd1234"
+    assert "No full-recipe run has finished yet" in measured_markdown([custom.to_dict()])
