@@ -235,7 +235,7 @@ def main() -> None:
         epoch, save, size = checkpoint_cost(device)
         print(
             f"\ncheckpoint: {size:.0f} MB written in {save:.2f} s (median of 3); one FD001 "
-            f"full-recipe epoch {epoch:.1f} s; overhead {save / epoch:.1%} of an epoch"
+            f"full-recipe epoch {epoch:.1f} s; overhead {save / epoch:.2%} of an epoch"
         )
 
     if args.jobs:
