@@ -10,6 +10,7 @@ recorded, stay out of the name, and may change between the slices of one run.
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 from dataclasses import asdict, dataclass, field, fields
 
@@ -167,3 +168,29 @@ def profile_config(profile: str = "auto", **overrides) -> TrainConfig:
     if unknown:
         raise TypeError(f"unknown config field(s): {', '.join(sorted(unknown))}")
     return TrainConfig(**{**base, **overrides, "profile": profile})
+
+
+PROFILE_ENV = "RULKIT_PROFILE"
+
+
+def notebook_profile(default: str = "smoke") -> str:
+    """The profile a chapter notebook trains with: ``$RULKIT_PROFILE`` if set, else
+    ``default``. Notebooks never pick the full recipe by themselves, even on a GPU."""
+    profile = os.environ.get(PROFILE_ENV, default).strip().lower()
+    if profile not in ("smoke", "full"):
+        raise ValueError(f"{PROFILE_ENV} must be 'smoke' or 'full', not {profile!r}")
+    return profile
+
+
+def expected_cost(profile: str, runs: int = 1) -> str:
+    """One sentence on what ``runs`` runs of ``profile`` will cost, to print before they start."""
+    if profile == "full":
+        return (
+            f"{runs} run(s) of the full recipe: up to 500 epochs each (early stopping after 60 "
+            "without improvement), about 30 minutes per run on one A100 GPU by the book's "
+            "account, several hours on a CPU."
+        )
+    return (
+        f"{runs} smoke run(s): 8 training engines, at most 5 epochs; about a minute each on a "
+        "2-core CPU with nothing else to do."
+    )

@@ -445,3 +445,17 @@ def test_kill_9_at_any_moment_loses_at_most_an_epoch(synthetic_dir, uninterrupte
     ends = [s["ended"] for s in resumed["provenance"]["segments"]]
     assert ends[-1] == "finished" and all(e.startswith("killed") for e in ends[:-1])
     assert len(ends) == kills + 1
+
+
+def test_notebooks_train_the_smoke_profile_unless_asked(monkeypatch):
+    from rulkit.config import expected_cost, notebook_profile
+
+    monkeypatch.delenv("RULKIT_PROFILE", raising=False)
+    assert notebook_profile() == "smoke"
+    monkeypatch.setenv("RULKIT_PROFILE", "Full")
+    assert notebook_profile() == "full"
+    monkeypatch.setenv("RULKIT_PROFILE", "huge")
+    with pytest.raises(ValueError, match="must be 'smoke' or 'full'"):
+        notebook_profile()
+    assert "500 epochs" in expected_cost("full", 2) and "2 run(s)" in expected_cost("full", 2)
+    assert "5 epochs" in expected_cost("smoke")
