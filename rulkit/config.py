@@ -10,8 +10,8 @@ recorded, stay out of the name, and may change between the slices of one run.
 from __future__ import annotations
 
 import hashlib
-import os
 import json
+import os
 from dataclasses import asdict, dataclass, field, fields
 
 import torch
