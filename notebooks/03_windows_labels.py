@@ -187,8 +187,8 @@ for s in SUBSETS:
 #
 # For a training engine the true RUL at cycle $t$ is $T - t$: a straight line
 # from $T-1$ down to 0. Early in life that target is not learnable: chapter 5
-# showed that the sensors are flat for a long time, so an engine with 300
-# cycles left looks the same as one with 150 left. Asking the model to tell
+# showed that the sensors are flat for a long time, so an engine with a long
+# life ahead looks the same as one with half of it left. Asking the model to tell
 # them apart only adds noise to the loss. The common remedy is a
 # **piecewise-linear** target: constant at $R_{max} = 125$ while the engine is
 # healthy, then falling linearly to 0,
@@ -365,9 +365,11 @@ plt.show()
 #
 # The RUL file holds the true, uncapped RUL. Some test engines were cut off
 # early and still have more than 125 cycles to live. A model trained on capped
-# targets never predicts more than 125 for them, so scored against the
-# uncapped truth it would be charged for an error that no capped model can
-# avoid. The book therefore scores against the **capped** truth by default
+# targets has never seen a target above 125, so it rarely predicts much more
+# (nothing in the network forbids it: the RUL head's final ReLU bounds the
+# prediction from below only). Scored against the uncapped truth it would be
+# charged for errors that a capped model can hardly avoid. The book therefore
+# scores against the **capped** truth by default
 # (`test.y_rul`), as common open benchmarks do, and reports the uncapped score
 # (`test.y_rul_uncapped`) as well.
 

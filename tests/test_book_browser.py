@@ -10,19 +10,26 @@ WebDriver). For every page in the table of contents it checks that
   shows at least as many images as its notebook has image outputs;
 * the previous/next links chain through the pages in table-of-contents order,
   and every sidebar link resolves to a page that exists;
-* each notebook page's Colab button points at that notebook on GitHub;
+* each notebook page's Colab buttons point at that notebook and at its student
+  copy on GitHub;
 * the page makes no request to any host but the local server (the book works
-  offline) and raises no JavaScript error.
+  offline) and raises no JavaScript error;
+* the interactive regime chooser (``CHOOSER_PAGE``) loads Vega from the book's
+  own ``_static`` (never a CDN), and the method it highlights changes exactly at
+  each switch point ``rulkit.regimes`` computes, for every source and candidate set.
 
 Skips when the book has not been built or Chromium is not installed.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import fcntl
 import functools
 import http.server
 import json
+import math
 import os
 import select
 import shutil
@@ -122,8 +129,12 @@ class Browser:
         self._from_browser, from_browser_w = os.pipe()
 
         def wire_pipes():  # in the child: fd 3 = commands in, fd 4 = replies out
-            os.dup2(to_browser_r, 3)
-            os.dup2(from_browser_w, 4)
+            # via copies above 9: a pipe end that already is fd 3 or 4 would keep its
+            # close-on-exec flag (dup2 onto itself does nothing), or be overwritten
+            high_r = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD, 10)
+            high_w = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD, 10)
+            os.dup2(high_r, 3)
+            os.dup2(high_w, 4)
 
         self.log_path = workdir / "chromium.log"
         # a file, not a pipe, so Chromium never blocks on a full pipe buffer
@@ -338,14 +349,16 @@ def test_book_in_browser(server, browser):
             if shown < expected:
                 problems.append(f"{page}: {shown} output images shown, notebook has {expected}")
 
-        # Colab button
+        # Colab buttons: the chapter, and its student copy where there is one
         if page.startswith("notebooks/"):
-            want = (
-                f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/"
-                f"{page.replace('.html', '.ipynb')}"
-            )
-            if report["colab"] != [want]:
-                problems.append(f"{page}: Colab link {report['colab']}, expected [{want}]")
+            notebook = page.replace(".html", ".ipynb")
+            colab = f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/"
+            want = [colab + notebook]
+            student = notebook.replace("notebooks/", "notebooks/student/", 1)
+            if (ROOT / student).is_file():
+                want.append(colab + student)
+            if report["colab"] != want:
+                problems.append(f"{page}: Colab links {report['colab']}, expected {want}")
 
         # offline and error-free
         for event in events:
@@ -383,3 +396,166 @@ def test_book_in_browser(server, browser):
         problems.append("no page has any maths: the MathJax check checked nothing")
 
     assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- the regime chooser
+
+# The page that holds the interactive regime chooser (rulkit.regimes.chooser_chart).
+# Phase 1 of issue 11: the prototype page; it becomes notebooks/06_accuracy_vs_safety.html.
+CHOOSER_PAGE = "book/chooser_demo.html"
+CDN_HOSTS = ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com", "esm.sh", "skypack.dev")
+SLIDER_STEP = 0.001  # the step of the w slider in rulkit.regimes.chooser_spec
+
+# Set controls of the chart, let Vega update, and report what it shows.
+CHOOSER_JS = r"""
+window.__chooser = {
+  root: () => document.querySelector(".rulkit-chooser"),
+  async ready(ms) {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const root = this.root();
+      const state = root && root.getAttribute("data-state");
+      if (state === "ready" || state === "error") return state;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.root() ? this.root().getAttribute("data-state") : "no chart";
+  },
+  async probe(settings) {
+    const root = this.root();
+    for (const [name, value] of settings) {
+      const inputs = Array.from(root.querySelectorAll(`[name="${name}"]`));
+      if (!inputs.length) throw new Error(`no control named ${name}`);
+      const el = inputs.length > 1 ? inputs.find((i) => i.value === String(value)) : inputs[0];
+      if (el.type === "checkbox") {
+        if (el.checked !== value) el.click();
+      } else if (el.type === "radio") {
+        el.click();
+      } else {
+        el.value = String(value);
+        el.dispatchEvent(new Event(el.tagName === "SELECT" ? "change" : "input", {bubbles: true}));
+      }
+    }
+    await root.rulkitView.runAsync();
+    const label = root.querySelector("svg g.chosen_label_marks text");
+    const bold = Array.from(root.querySelectorAll("svg g.lines_marks path"))
+      .filter((p) => parseFloat(p.getAttribute("stroke-width")) >= 4)
+      .map((p) => p.getAttribute("stroke"));
+    const rules = Array.from(root.querySelectorAll("svg g.switch_rules_marks line, " +
+                                                   "svg g.switch_rules_marks path")).length;
+    return {label: label ? label.textContent : null, bold, rules, w: root.rulkitView.signal("w")};
+  },
+};
+"""
+
+
+def chooser_expectations(spec: dict) -> dict:
+    """Per source: the methods and their figures, from the chart's own data."""
+    out: dict[str, dict] = {}
+    for row in spec["datasets"]["methods"]:
+        part = out.setdefault(row["source"], {"methods": [], "rmse": [], "nasa": [], "label": {}})
+        part["methods"].append(row["method"])
+        part["rmse"].append(row["rmse"])
+        part["nasa"].append(row["nasa"])
+        part["label"][row["method"]] = row["label"]
+    return out
+
+
+def test_regime_chooser_in_browser(server, browser):
+    """The chooser draws from the bundled Vega (no CDN), and the highlighted method
+    changes exactly at each switch point that rulkit.regimes computes, for every
+    source, for the full candidate set and with each method unticked in turn."""
+    from rulkit import regimes
+    from rulkit.plots import METHOD_COLORS
+
+    assert CHOOSER_PAGE in toc_pages(), f"{CHOOSER_PAGE} is not in _toc.yml"
+    page = (HTML / CHOOSER_PAGE).read_text(encoding="utf-8")
+    assert 'class="rulkit-chooser"' in page, f"{CHOOSER_PAGE} holds no regime chooser"
+    block = page.split('class="rulkit-chooser"', 1)[1].split("</script>\n</div>", 1)[0]
+    cdn = [host for host in CDN_HOSTS if host in block]
+    assert not cdn, f"the chooser still names a CDN: {cdn} (see book/_ext/rulkit_book.py)"
+    libs = json.loads(page.split('class="rulkit-chooser-libs">')[1].split("</script>")[0])
+    assert len(libs) == 1 and "_static/rulkit-vega/" in libs[0], f"chart scripts: {libs}"
+    bundle = (HTML / CHOOSER_PAGE).parent / libs[0]
+    assert bundle.resolve().is_file(), f"the chart's script {libs[0]} is missing from the build"
+    assert bundle.resolve().stat().st_size > 100_000, f"{libs[0]} is too small to be Vega"
+
+    browser.send(  # a desktop-sized window, so that the page needs no sideways scrolling
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+    )
+    browser.goto(urljoin(server, CHOOSER_PAGE))
+    browser.evaluate(CHOOSER_JS)
+    state = browser.evaluate("__chooser.ready(15000)")
+    assert state == "ready", f"the chart did not draw (state {state!r})"
+    outside = [
+        e["params"]["request"]["url"]
+        for e in browser.events
+        if e.get("method") == "Network.requestWillBeSent"
+        and not e["params"]["request"]["url"].startswith((server, "data:", "blob:", "about:"))
+    ]
+    assert not outside, f"the chooser page fetched from outside: {outside}"
+    scripts = browser.evaluate("Array.from(document.scripts).map((s) => s.src).filter(Boolean)")
+    assert any("/_static/rulkit-vega/" in src for src in scripts), scripts
+    assert all(src.startswith(server) for src in scripts), f"scripts from outside: {scripts}"
+
+    spec = json.loads(page.split('class="rulkit-chooser-spec">')[1].split("</script>")[0])
+    every = [p["name"][4:] for p in spec["params"] if p["name"].startswith("use_")]
+    probe = lambda settings: browser.evaluate(f"__chooser.probe({json.dumps(settings)})")  # noqa: E731
+
+    def chosen(reading) -> str:
+        assert reading["label"], reading
+        return reading["label"].rsplit("J chooses ", 1)[1]
+
+    checked = 0
+    for source, fig in chooser_expectations(spec).items():
+        candidate_sets = [fig["methods"]] + [
+            [m for m in fig["methods"] if m != drop] for drop in fig["methods"]
+        ]
+        for methods in candidate_sets:
+            if not methods:
+                continue
+            k = [fig["methods"].index(m) for m in methods]
+            rmse, nasa = [fig["rmse"][i] for i in k], [fig["nasa"][i] for i in k]
+            ticks = [[f"use_{m}", m in methods] for m in every]
+            base = [["source", source], ["mode", "w"], *ticks]
+            switches = regimes.switch_points(methods, rmse, nasa)
+            reading = probe([*base, ["w_set", 0.0]])
+            assert reading["rules"] == len(switches), (source, methods, reading)
+            first = regimes.winner(0.0, methods, rmse, nasa)
+            assert chosen(reading) == fig["label"][first], (source, methods, reading)
+            for s in switches:
+                below = math.floor(s.w / SLIDER_STEP) * SLIDER_STEP
+                above = below + SLIDER_STEP
+                if abs(below - s.w) < 1e-9:  # a switch exactly on the slider's grid
+                    below -= SLIDER_STEP
+                before = probe([*base, ["w_set", round(below, 3)]])
+                after = probe([*base, ["w_set", round(above, 3)]])
+                where = f"{source}, {methods}: switch {s.before}->{s.after} at {s.w:.5f}"
+                assert chosen(before) == fig["label"][s.before], (where, before)
+                assert chosen(after) == fig["label"][s.after], (where, after)
+                assert after["bold"] == [METHOD_COLORS[s.after]], (where, after)
+                checked += 1
+            for w in (0.1, 0.3, 0.5, 0.7, 0.9):  # and in between, the winner of Python
+                if any(abs(w - s.w) < 1e-9 for s in switches):
+                    continue
+                reading = probe([*base, ["w_set", w]])
+                assert chosen(reading) == fig["label"][regimes.winner(w, methods, rmse, nasa)]
+    assert checked >= 2, "no switch point was crossed: the test checked nothing"
+
+    # w from the costs: c_late 3, c_early 1 -> w = 0.75
+    reading = probe([["mode", "costs"], ["c_late", 3], ["c_early", 1]])
+    assert reading["label"].startswith("w = 0.750"), reading
+    assert abs(reading["w"] - 0.75) < 1e-12, reading
+
+    shot = os.environ.get("RULKIT_CHOOSER_SCREENSHOT")
+    if shot:  # for a person to look at: the chart as the reader sees it
+        source = os.environ.get("RULKIT_CHOOSER_SOURCE") or next(iter(chooser_expectations(spec)))
+        ticks = [[f"use_{m}", True] for m in every]
+        probe([["source", source], ["mode", "w"], ["w_set", 0.3], *ticks])
+        browser.evaluate("document.activeElement && document.activeElement.blur()")
+        top = browser.evaluate(
+            "document.querySelector('.rulkit-chooser').getBoundingClientRect().top + scrollY"
+        )
+        browser.evaluate(f"window.scrollTo(0, {top} - 60)")
+        data = browser.send("Page.captureScreenshot", {"format": "png"})["data"]
+        Path(shot).write_bytes(base64.b64decode(data))

@@ -189,3 +189,82 @@ def test_offline_error_says_where_to_put_the_files(tmp_path, monkeypatch):
     for url in cmapss.ARCHIVE_URLS:  # both URLs were tried
         assert url in message
     assert list(target.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- data on first use
+
+
+@pytest.fixture
+def small_rows(monkeypatch, write_synthetic, tmp_path):
+    """Synthetic files in NASA's nested layout, made the expected row counts (module-wide)."""
+    rows = write_synthetic(tmp_path / "src")
+    monkeypatch.setattr(cmapss, "EXPECTED_ROWS", rows)
+    return nested_zip(tmp_path / "src", tmp_path / "archive.zip"), rows
+
+
+def test_data_url_setting_replaces_the_archive_address(clean_env, tmp_path):
+    clean_env.setenv("RULKIT_DATA_URL", "file:///somewhere/else.zip")
+    assert cmapss.archive_urls() == ("file:///somewhere/else.zip",)
+    clean_env.setenv("RULKIT_DATA_URL", "  ")
+    assert cmapss.archive_urls() == cmapss.ARCHIVE_URLS
+
+
+def test_fetch_uses_the_data_url_setting(clean_env, tmp_path, small_rows):
+    path, rows = small_rows
+    clean_env.setenv("RULKIT_DATA_URL", path.as_uri())
+    target = fetch_cmapss(tmp_path / "data")
+    verify_cmapss(target, rows)
+
+
+def test_first_use_downloads_into_the_empty_cache(clean_env, tmp_path, small_rows, capsys):
+    path, rows = small_rows
+    clean_env.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    clean_env.setenv("RULKIT_DATA_URL", path.as_uri())
+    cache = tmp_path / "xdg" / "rulkit" / "CMAPSSData"
+    tables = load_cmapss("FD003")  # no data_dir, no RULKIT_DATA_DIR: the cache, empty
+    assert len(tables.test_rul) == rows["RUL_FD003.txt"]
+    assert sorted(p.name for p in cache.iterdir()) == sorted(rows)
+    assert "downloading them once" in capsys.readouterr().out
+    load_cmapss("FD001")  # second use: nothing to download
+    assert "downloading" not in capsys.readouterr().out
+
+
+def test_prepare_on_first_use_downloads_too(clean_env, tmp_path, small_rows):
+    from rulkit.data import prepare
+
+    path, _ = small_rows
+    clean_env.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    clean_env.setenv("RULKIT_DATA_URL", path.as_uri())
+    assert len(prepare("FD002").test) == 5
+
+
+def test_a_chosen_folder_is_never_downloaded_into(clean_env, tmp_path, small_rows, no_download):
+    path, _ = small_rows
+    clean_env.setenv("RULKIT_DATA_URL", path.as_uri())
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_cmapss("FD001", tmp_path / "mine")
+    clean_env.setenv("RULKIT_DATA_DIR", str(tmp_path / "env"))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_cmapss("FD001")
+    assert not (tmp_path / "mine").exists() and not (tmp_path / "env").exists()
+
+
+def test_no_download_setting_turns_first_use_off(clean_env, tmp_path, no_download):
+    clean_env.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    clean_env.setenv("RULKIT_NO_DOWNLOAD", "1")
+    with pytest.raises(FileNotFoundError, match="rulkit.fetch_cmapss"):
+        load_cmapss("FD001")
+
+
+def test_first_use_offline_says_what_to_do(clean_env, tmp_path, monkeypatch):
+    def offline(url, target, timeout):
+        raise urllib.error.URLError("Temporary failure in name resolution")
+
+    monkeypatch.setattr(cmapss, "_download", offline)
+    clean_env.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    with pytest.raises(cmapss.CMAPSSDownloadError) as err:
+        load_cmapss("FD001")
+    assert isinstance(err.value, FileNotFoundError) and isinstance(err.value, RuntimeError)
+    message = str(err.value)
+    assert "RULKIT_DATA_DIR" in message and "RULKIT_DATA_URL" in message
+    assert str(tmp_path / "xdg" / "rulkit" / "CMAPSSData") in message

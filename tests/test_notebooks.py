@@ -356,3 +356,71 @@ def test_committed_student_copies_are_current(tmp_path):
         if name.endswith(".ipynb"):  # compare content, not the serialiser's layout
             ours, theirs = json.loads(ours), json.loads(theirs)
         assert ours == theirs, f"notebooks/student/{name} is out of date: run `make student`"
+
+
+# --------------------------------------------------------------------------- one repository address
+
+REPO_LINK_RE = re.compile(
+    r"(?:github\.com|colab\.research\.google\.com/github)/([A-Za-z0-9_.-]+)/([A-Za-z0-9_-]+)"
+    r"(?:\.git)?(?:@([A-Za-z0-9_./-]+?))?(?=[\"'`\s)>/]|$)"
+)
+
+
+def _texts_that_name_the_repository():
+    """(where, text) for every page, notebook cell and file that may link to the repository."""
+    out = []
+    for path in [
+        *sorted((ROOT / "book").glob("*.md")),
+        ROOT / "README.md",
+        ROOT / "CONTRIBUTING.md",
+    ]:
+        if path.is_file():
+            out.append((path.relative_to(ROOT).as_posix(), path.read_text()))
+    for path in NOTEBOOKS:
+        for i, cell in enumerate(read(path).cells):
+            out.append((f"{path.name} cell {i}", cell.source))
+    for path in sorted((ROOT / "rulkit").rglob("*.py")) + sorted((ROOT / "scripts").glob("*.py")):
+        out.append((path.relative_to(ROOT).as_posix(), path.read_text()))
+    return out
+
+
+def wrong_repository_links(texts, owner, repo, branch):
+    """Links in ``texts`` ((where, text) pairs) to the book's repository that disagree with
+    (owner, repo, branch); links to other repositories are left alone."""
+    wrong = []
+    for where, text in texts:
+        for match in REPO_LINK_RE.finditer(text):
+            found_owner, found_repo, found_branch = match.groups()
+            ours = found_owner == owner or found_repo == repo
+            install = "git+" in text[max(0, match.start() - 12) : match.start()]
+            if not (ours or install or "colab" in match.group(0)):
+                continue  # someone else's repository (a cited paper's code, say)
+            if (found_owner, found_repo) != (owner, repo) or (
+                found_branch is not None and found_branch != branch
+            ):
+                wrong.append(f"{where}: {match.group(0)}")
+    return wrong
+
+
+def test_repository_address_comes_from_config():
+    """The book's repository (owner, name, branch) is set once, in _config.yml: every install
+    command, clone command and Colab link in the pages, notebooks and package agrees with it."""
+    owner, repo, branch = repository()
+    wrong = wrong_repository_links(_texts_that_name_the_repository(), owner, repo, branch)
+    assert not wrong, (
+        f"links to the book's repository must be {owner}/{repo}@{branch} (from _config.yml):\n  "
+        + "\n  ".join(wrong)
+    )
+
+
+def test_a_stale_repository_link_is_caught():
+    texts = [
+        ("a", 'pip install "rulkit @ git+https://github.com/rulkit-book/rulkit@main"'),
+        ("b", 'pip install "rulkit @ git+https://github.com/old-owner/old-name@main"'),
+        ("c", "git clone https://github.com/old-owner/rulkit"),
+        ("d", "https://colab.research.google.com/github/rulkit-book/rulkit/blob/dev/x.ipynb"),
+        ("e", "<https://github.com/nautel/cmapss-rul-miras>"),
+        ("f", 'pip install "rulkit @ git+https://github.com/rulkit-book/rulkit@dev"'),
+    ]
+    wrong = wrong_repository_links(texts, "rulkit-book", "rulkit", "main")
+    assert [w.split(":")[0] for w in wrong] == ["b", "c", "f"]

@@ -139,7 +139,7 @@ for unit in (1, 2, 3):
 # The four subsets differ in two ways that matter for modelling:
 #
 # - **operating conditions**: FD001 and FD003 are flown at one operating point
-#   (sea level); FD002 and FD004 mix six, from sea level to 42,000 ft. The
+#   (sea level); FD002 and FD004 mix six, from sea level to 42 thousand feet. The
 #   condition changes from one cycle to the next, and it moves every sensor.
 # - **fault modes**: in FD001 and FD002 only the high-pressure compressor (HPC)
 #   degrades; in FD003 and FD004 either the HPC or the fan can fail.
@@ -181,7 +181,7 @@ print(summary.to_string())
 # %% [markdown]
 # Three things to take from the table:
 #
-# - FD002 and FD004 have about 2.5 times as many engines as FD001 and FD003,
+# - FD002 and FD004 have 260 and 249 training engines, against 100 for FD001 and FD003,
 #   which partly makes up for the harder, six-condition problem.
 # - Engines live between 128 and 543 cycles. A model must therefore cope with
 #   histories of very different length.
@@ -281,6 +281,7 @@ sensor_table["dropped"] = ["yes" if s in DROPPED_SENSORS else "" for s in SENSOR
 # %%
 # NBVAL_CHECK_OUTPUT
 print(sensor_table.to_string(float_format=lambda x: f"{x:.4f}"))
+print("values of s_6 on FD001:", ", ".join(f"{v:.2f}" for v in sorted(fd1.train["s_6"].unique())))
 
 # %% [markdown]
 # On FD001 the picture is clear-cut. Six sensors take exactly one value:

@@ -35,7 +35,12 @@
 # - choose a method for a deployment with $J(w)$ and know what the weight $w$
 #   means in costs;
 # - compute AMNL, GABA and GRACE on one batch, and trace every difference between
-#   the book's worked example and a faithful re-run of it to a specific number.
+#   the book's worked example and a faithful re-run of it to a specific number;
+# - use the book's losses as drop-in PyTorch modules in a training loop of your own;
+# - demonstrate three pitfalls of choosing a method: GRACE by default (its cost in
+#   backward passes), the missing `.detach()`, and mixing AMNL's fixed task weight
+#   with GABA's;
+# - say where each method has been used, and what this companion can confirm of it.
 
 # %%
 # On Google Colab, install rulkit from the book's repository; elsewhere this does nothing.
@@ -56,19 +61,42 @@ if "google.colab" in sys.modules:
     )
 
 # %%
+import inspect
+import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import rulkit
 from rulkit import metrics, published, reference
-from rulkit.balancing import FixedWeights, shared_grad_norms, simplified_gaba
-from rulkit.losses import amnl_loss, task_losses, worked_example_inputs_torch, worked_example_torch
+from rulkit.balancing import (
+    GABA,
+    FixedWeights,
+    combine_gradients,
+    global_norm,
+    inverse_norm_weights,
+    shared_grad_norms,
+    simplified_gaba,
+    task_gradients,
+)
+from rulkit.data import HEALTH_CLASSES
+from rulkit.losses import (
+    AMNLLoss,
+    GABALoss,
+    GRACELoss,
+    amnl_loss,
+    task_losses,
+    worked_example_inputs_torch,
+    worked_example_torch,
+)
 from rulkit.plots import METHOD_COLORS, pareto_front
 from rulkit.results import load_results
+from rulkit.train import TrainingStep, profile_config
 
 # %% [markdown]
 # ## The NASA score punishes late predictions
@@ -234,7 +262,8 @@ plt.show()
 # - On **FD001** GRACE has both the lowest RMSE and the lowest NASA score, so it
 #   dominates the other three methods and forms the front on its own. AMNL,
 #   designed to be careful near failure, has the *highest* NASA score in this
-#   panel.
+#   panel, and it is dominated even by the baseline (10.08 and 143.2 against
+#   AMNL's 10.43 and 434.4), although the book recommends it for accuracy.
 # - On the **FD002/FD004 mean** there is a genuine trade-off: AMNL has the lowest
 #   RMSE but by far the highest NASA score, while GABA and GRACE give up about
 #   half a cycle of RMSE to roughly halve the NASA score. All three methods sit on
@@ -329,7 +358,7 @@ if not measured.empty:
 # call means a roadside repair, so accuracy matters most), an **airline** such as a
 # 787 fleet ($[0.15, 0.40]$), and a **cruise ship** ($[0.40, 1]$: an engine
 # failure at sea is very expensive). If a late call costs three times as much as an
-# early one, for instance, then $w = 3/(3+1) = 0.75$.
+# early one, for instance, then $w = 3/(3+1) = 3/4$.
 
 
 # %%
@@ -373,6 +402,11 @@ methods, rmse_b, nasa_b = map(list, zip(*book_points("FD002+FD004")))
 print(f"{'method':<8}{'RMSE':>7}{'NASA':>8}{'RMSE~':>8}{'NASA~':>8}")
 for m, r, n, rt, nt in zip(methods, rmse_b, nasa_b, minmax(rmse_b), minmax(nasa_b)):
     print(f"{m:<8}{r:>7.2f}{n:>8.1f}{rt:>8.4f}{nt:>8.4f}")
+i_gaba, i_grace = methods.index("gaba"), methods.index("grace")
+print(
+    f"GRACE minus GABA: RMSE {rmse_b[i_grace] - rmse_b[i_gaba]:+.2f}, "
+    f"NASA {nasa_b[i_grace] - nasa_b[i_gaba]:+.1f}"
+)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -406,9 +440,10 @@ plt.show()
 # shaded regimes. The book assigns AMNL to the truck, GABA to the airline and
 # GRACE to the cruise ship, and the *order* matches $J$: accuracy first, then
 # the balanced method, then the safest one. The boundaries do not match. On the
-# book's own published means, $J$ keeps AMNL well into the airline range, and
-# GRACE takes over only near the right end of the cruise-ship range. GABA and
-# GRACE are only 3 NASA points and 0.03 RMSE apart, so small changes in the inputs
+# book's own published means, $J$ keeps AMNL over the whole airline range and
+# beyond, up to $w = 0.4871$, and GRACE takes over only at $w = 0.8199$, near the
+# right end of the cruise-ship range. GABA and
+# GRACE are only 3.0 NASA points and 0.03 RMSE apart, so small changes in the inputs
 # move the second switch a lot. The next cell lists what $J$ picks inside each
 # shaded regime.
 
@@ -481,13 +516,14 @@ else:
 #   the weighted MSE is normalised by the sum of the weights.
 # - **GABA**: $\lambda_\text{rul} \text{MSE} + \lambda_\text{hs} \text{CE}$, with
 #   $\lambda_t \propto 1/g_t$ where $g_t$ is the norm of task $t$'s gradient on the
-#   shared backbone (chapter 11). Here we use the simplified form of the worked
+#   shared backbone (section 12.1). Here we use the simplified form of the worked
 #   example: raw weights that sum to 2, with no moving average, floor or warm-up.
 # - **GRACE**: GABA's weights applied to AMNL's wMSE and the CE.
 #
 # We evaluate all four on one batch of 32 real FD001 training windows with an
-# untrained `DualTaskModel` (seed 1, so that its RUL head starts alive, see
-# chapters 8-11). In `eval` mode the forward pass has no dropout. The gradient norms
+# untrained `DualTaskModel` (seed 1; any seed would do, since with rulkit's initial
+# RUL bias of 62.5 cycles the head starts alive for every seed chapters 8-11
+# checked). In `eval` mode the forward pass has no dropout. The gradient norms
 # come from autograd, and their last digits depend on the machine's floating-point
 # arithmetic, so this output is not compared by the tests.
 
@@ -507,22 +543,28 @@ rul_pred, logits = model(xb)
 plain = task_losses(rul_pred, yb, logits, hb)  # [MSE, CE]
 weighted = task_losses(rul_pred, yb, logits, hb, amnl=True)  # [wMSE, CE]
 
+g_plain = shared_grad_norms(model, plain)  # g_rul of the MSE, g_hs
+g_weighted = shared_grad_norms(model, weighted)  # g_rul of the weighted MSE, g_hs
 gaba = simplified_gaba()
-gaba.observe(shared_grad_norms(model, plain))
+gaba.observe(g_plain)
 grace = simplified_gaba()
-grace.observe(shared_grad_norms(model, weighted))
+grace.observe(g_weighted)
 
 fixed = FixedWeights((0.5, 0.5))
 table = [
-    ("baseline", plain, fixed.weights(), fixed.loss(plain)),
-    ("AMNL", weighted, fixed.weights(), amnl_loss(rul_pred, yb, logits, hb)),
-    ("GABA", plain, gaba.weights(), gaba.loss(plain)),
-    ("GRACE", weighted, grace.weights(), grace.loss(weighted)),
+    ("baseline", plain, fixed.weights(), fixed.loss(plain), None),
+    ("AMNL", weighted, fixed.weights(), amnl_loss(rul_pred, yb, logits, hb), None),
+    ("GABA", plain, gaba.weights(), gaba.loss(plain), g_plain),
+    ("GRACE", weighted, grace.weights(), grace.loss(weighted), g_weighted),
 ]
-print(f"{'method':<9}{'RUL loss':>10}{'CE':>8}{'lam_rul':>10}{'lam_hs':>9}{'total':>10}")
-for name, losses, lam, total in table:
+print(
+    f"{'method':<9}{'RUL loss':>10}{'CE':>8}{'g_rul/g_hs':>12}{'lam_rul':>10}{'lam_hs':>9}{'total':>10}"
+)
+for name, losses, lam, total, g in table:
+    ratio = f"{(g[0] / g[1]).item():.1f}" if g is not None else "-"
     print(
-        f"{name:<9}{losses[0].item():>10.1f}{losses[1].item():>8.3f}{lam[0].item():>10.5f}{lam[1].item():>9.5f}{total.item():>10.3f}"
+        f"{name:<9}{losses[0].item():>10.1f}{losses[1].item():>8.3f}{ratio:>12}"
+        f"{lam[0].item():>10.5f}{lam[1].item():>9.5f}{total.item():>10.3f}"
     )
 
 # %%
@@ -530,22 +572,53 @@ assert all(torch.isfinite(t[3]) for t in table)
 assert torch.isclose(table[1][3], 0.5 * weighted[0] + 0.5 * weighted[1]), (
     "AMNL is 0.5 wMSE + 0.5 CE"
 )
-assert weighted[0] < plain[0], "with predictions near 0, the weighted MSE should be the smaller"
+assert weighted[0] < plain[0], "on this batch the weighted MSE is the smaller (see the next cell)"
 assert gaba.weights()[0] < 0.05 and torch.isclose(gaba.weights().sum(), torch.tensor(2.0))
 
 # %% [markdown]
-# Read the table column by column.
+# Why is AMNL's weighted MSE smaller than the plain MSE here, when AMNL is meant
+# to make errors count *more*? Its weights are a weighted *average*: they move
+# emphasis between windows, they do not inflate the loss. Where the errors sit
+# decides which way the average moves, so we split the batch by health class.
+
+# %%
+err2 = ((rul_pred - yb) ** 2).detach().numpy().astype(np.float64)
+w_b = reference.amnl_weights(yb.numpy())
+print(
+    f"untrained RUL predictions: {rul_pred.min().item():.1f} to {rul_pred.max().item():.1f} cycles"
+)
+print(
+    f"{'class':<10}{'windows':>8}{'mean w':>8}{'mean sq. error':>16}"
+    f"{'share of MSE':>14}{'share of wMSE':>15}"
+)
+for k, name in enumerate(HEALTH_CLASSES):
+    in_class = hb.numpy() == k
+    print(
+        f"{name:<10}{in_class.sum():>8}{w_b[in_class].mean():>8.3f}{err2[in_class].mean():>16.0f}"
+        f"{err2[in_class].sum() / err2.sum():>14.1%}"
+        f"{(w_b * err2)[in_class].sum() / (w_b * err2).sum():>15.1%}"
+    )
+
+# %% [markdown]
+# Read the two tables together.
 #
-# - The **RUL loss** is in the thousands for every method, because an untrained
-#   model predicts RUL near 0 while the targets go up to 125. AMNL's weighted MSE is
-#   *smaller* than the plain MSE: an error here is roughly the true RUL itself, so
-#   the largest errors sit on healthy windows, exactly where AMNL's weights are
-#   smallest. The weights count errors near failure more heavily, whether those
-#   errors are large or small.
+# - The **RUL loss** is in the thousands for every method. The untrained model
+#   predicts about 62.5 cycles for every window (the starting bias of its RUL
+#   head), so the errors are large at *both* ends of the range: healthy windows on
+#   the plateau at 125 are predicted about 62 cycles too low, windows at failure
+#   about 62 cycles too high, and only the degrading windows in the middle come
+#   close. On this batch the normal windows carry the largest mean squared error
+#   (3095, against 2058 for the critical ones and 85 for the degrading ones) and
+#   the smallest weights. AMNL's weights move emphasis from them to the critical
+#   and degrading windows, whose errors are smaller here, so the weighted average
+#   comes out *smaller* than the plain one (2257.0 against 2459.6). On a batch with
+#   more windows at failure it could come out larger: the weights decide which
+#   errors count, not whether the loss grows.
 # - With **fixed weights** (baseline, AMNL) the total is essentially half the RUL
 #   loss, and the cross-entropy hardly counts.
-# - **GABA and GRACE** give the RUL loss a weight of a few thousandths, because its
-#   gradient on the backbone is hundreds of times larger than the health gradient.
+# - **GABA and GRACE** give the RUL loss a weight of about one to two hundredths
+#   (0.01186 and 0.01902), because its gradient on the backbone is 167.7 times
+#   (MSE) and 104.2 times (weighted MSE) larger than the health gradient.
 #   After weighting, the two tasks pull on the backbone equally hard. The weighted
 #   RUL term still makes up most of the total's *value*: GABA balances gradients,
 #   not loss values, and a large loss can have a gradient of modest size.
@@ -801,6 +874,346 @@ assert abs(oracle_amnl - ours_pt["amnl"]) < 1e-4 and abs(oracle_grace - ours_pt[
 # (`rulkit.reference`) on the seeded inputs, not with the printed figures.
 
 # %% [markdown]
+# ## The book's listings: the NumPy reference and drop-in PyTorch modules
+#
+# The book gives its three losses as code twice, in NumPy and as PyTorch
+# `nn.Module` classes. rulkit keeps the NumPy version as `rulkit.reference`: it
+# shares no code with the training losses, and every test of those losses compares
+# them with it, which makes it the *oracle*. Here it is, printed from the installed
+# package, so what you read is what the tests run.
+
+# %%
+for function in (
+    reference.amnl_weights,
+    reference.weighted_mse,
+    reference.cross_entropy,
+    reference.loss_amnl,
+    reference.gaba_weights,
+    reference.loss_gaba,
+    reference.loss_grace,
+):
+    print(inspect.getsource(function))
+
+# %% [markdown]
+# The PyTorch classes are `rulkit.losses.AMNLLoss`, `GABALoss` and `GRACELoss`, with
+# the call signatures of the book's listings: `AMNLLoss()(rul_pred, rul_true,
+# logits, y_hs)`, GABA on the two task losses and their gradient norms,
+# `GABALoss(...)(L_rul, L_hs, grad_norms)`, and `GRACELoss(...)(rul_pred,
+# rul_true, logits, y_hs, norms)`. `.simplified()` builds the worked example's form
+# (weights summing to 2, no average, floor or warm-up). On the worked example's
+# NumPy inputs they print the oracle's figures above:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+p_np, y_np, z_np, h_np = (torch.as_tensor(a) for a in reference.worked_example_inputs())
+book_norms = reference.WORKED_EXAMPLE_NORMS
+amnl_module = AMNLLoss()(p_np, y_np, z_np, h_np)
+gaba_module = GABALoss.simplified()(25.0, 1.10, grad_norms=book_norms)
+grace_module = GRACELoss.simplified()(p_np, y_np, z_np, h_np, norms=book_norms)
+print(f"AMNLLoss:                             {amnl_module.item():.4f}")
+print(f"GABALoss.simplified on 25.0 and 1.10: {gaba_module.item():.4f}")
+print(f"GRACELoss.simplified:                 {grace_module.item():.4f}")
+
+# %% [markdown]
+# ### Use them in your own training loop
+#
+# In a loop of your own, give `GABALoss` or `GRACELoss` the model's shared
+# parameters. Each call then measures the two gradient norms on them, updates its
+# controller and returns the weighted loss, whose weights are constants for
+# `backward()`. The controller is the full form by default (moving average 0.99,
+# floor 0.05, warm-up 100 steps); its state lives in `criterion.balancer`, a
+# `rulkit.balancing.GABA`, and is saved with `criterion.state_dict()`. Three steps
+# of GRACE with AdamW on the batch above:
+
+# %%
+torch.manual_seed(0)
+net = rulkit.DualTaskModel(n_features=data.n_features)
+criterion = GRACELoss(net.shared_parameters())  # full form: EMA, floor, warm-up
+optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-4)
+for step in range(1, 4):
+    rul_hat, logits_hat = net(xb)
+    loss = criterion(rul_hat, yb, logits_hat, hb)
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+    optimizer.step()
+    g_r, g_h = criterion.last_grad_norms.tolist()
+    w_r, w_h = criterion.last_weights.tolist()
+    print(
+        f"step {step}: loss {loss.item():8.2f}, g_rul/g_hs {g_r / g_h:6.1f}, "
+        f"weights {w_r:.2f}/{w_h:.2f}"
+    )
+assert int(criterion.balancer.step) == 3 and not criterion.last_weights.requires_grad
+
+# %% [markdown]
+# The weights stay at 0.5/0.5: these are steps 1-3 of the 100-step warm-up, while
+# the moving average already follows the norms. Measuring the norms inside the
+# loss costs one backward pass per task, and `loss.backward()` one more: two more
+# than a fixed-weight loss. rulkit's own trainer gets away with one, as the first
+# pitfall below measures.
+#
+# ## Three pitfalls when choosing a method
+#
+# The book's section 13.4 ends with three mistakes that are easy to make when
+# picking and implementing a method. Each can be shown on a CPU in seconds.
+#
+# ### Pitfall 1: GRACE by default
+#
+# GRACE has the best NASA score in every table of the book that prints one, so
+# why not use it always? Because balancing costs compute: GABA and GRACE need the gradient of
+# *each* task on the shared backbone at every step. The book counts two extra
+# backward passes per step for this. rulkit needs one. Its training step
+# (`rulkit.train.TrainingStep`) takes the two task gradients with
+# `torch.autograd.grad`, measures their norms on the backbone, and then *reuses*
+# them, weighted, as the update, instead of backpropagating the weighted loss a
+# third time. We count the backward passes with a hook on the first convolution's
+# weight (it fires once per pass) and time a few steps of each method's own
+# training step, batches of 32 FD001 windows on this CPU. The last row is GRACE
+# done the book's way: measure both norms, then call `backward()` on the weighted
+# loss.
+
+# %%
+STEP_BATCH, ROUNDS = 32, 4
+step_rng = np.random.default_rng(1)
+step_batches = []
+for _ in range(ROUNDS + 1):
+    rows = step_rng.choice(len(data.train), size=STEP_BATCH, replace=False)
+    step_batches.append(
+        tuple(
+            torch.from_numpy(a[rows]) for a in (data.train.X, data.train.y_rul, data.train.y_health)
+        )
+    )
+
+
+def book_grace_step(stepper, x, y_rul, y_health):
+    """GRACE as the book describes it: measure both norms, then backpropagate the weighted loss."""
+    rul_hat, logits_hat = stepper.model(x)
+    losses = task_losses(rul_hat, y_rul, logits_hat, y_health, amnl=True)
+    stepper.balancer.observe(shared_grad_norms(stepper.model, losses), losses)  # two passes
+    stepper.optimizer.zero_grad(set_to_none=True)
+    stepper.balancer.loss(losses).backward()  # a third pass
+    stepper.optimizer.step()
+
+
+variants = {
+    "baseline": "baseline",
+    "AMNL": "amnl",
+    "GABA": "gaba",
+    "GRACE": "grace",
+    "GRACE, the book's way": "grace",
+}
+passes, steps = {}, {}
+for label, method in variants.items():
+    torch.manual_seed(0)
+    config = profile_config("smoke", subset="FD001", method=method, device="cpu")
+    stepper = TrainingStep(config, data.n_features, torch.device("cpu"))
+    run_step = (lambda *b, s=stepper: book_grace_step(s, *b)) if "book" in label else stepper
+    counter = [0]
+    hook = stepper.model.cnn[0][0].weight.register_hook(
+        lambda grad, c=counter: c.__setitem__(0, c[0] + 1)
+    )
+    run_step(*step_batches[0])  # the step that is counted (and warms up)
+    passes[label] = counter[0]
+    hook.remove()
+    steps[label] = run_step
+# Time the methods in turns, round after round, so that a change in the machine's load
+# affects them all alike; report the median over the rounds.
+times = {label: [] for label in variants}
+for b in step_batches[1:]:
+    for label, run_step in steps.items():
+        start = time.perf_counter()
+        run_step(*b)
+        times[label].append(time.perf_counter() - start)
+seconds = {label: float(np.median(t)) for label, t in times.items()}
+print(f"{'step':<23}{'s per step':>11}{'x baseline':>12}")
+for label, sec in seconds.items():
+    print(f"{label:<23}{sec:>11.3f}{sec / seconds['baseline']:>12.2f}")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"{'step':<23}{'backward passes':>16}{'extra':>7}")
+for label, n in passes.items():
+    print(f"{label:<23}{n:>16}{n - passes['baseline']:>7}")
+assert passes["GRACE"] == passes["baseline"] + 1 == passes["GRACE, the book's way"] - 1
+
+# %% [markdown]
+# The counts are exact. The times are one measurement on a shared CPU (not
+# compared by the tests) and vary from run to run; what does not vary is that the
+# extra passes are paid on every step of a run that can last hundreds of epochs. Choosing GRACE by default
+# spends it even where balancing cannot change the choice of an operator, for
+# instance where one method dominates the others on both scores. The errata page
+# records the difference in the pass count.
+#
+# ### Pitfall 2: the missing `.detach()`
+#
+# GABA's weights are computed *from* gradients. If the norms are taken with
+# `create_graph=True` (as when copying code written for methods that do train
+# through gradient norms, such as GradNorm) and are not detached, the weights
+# become functions of the parameters. Backpropagating
+# $\lambda_\text{rul} L_\text{rul} + \lambda_\text{hs} L_\text{hs}$ then also
+# differentiates the weights, and the update gains the term
+# $\sum_t L_t \nabla_\theta \lambda_t$: a second-order term (it differentiates
+# through the gradient norms, that is, through Hessian-vector products) that pushes
+# the network to change its own gradient norms. We compare that update with the
+# safe one on a small model of the same architecture, because a second backward
+# pass through the full-size model is slow on a CPU. PyTorch's fused attention
+# kernel cannot even be differentiated twice, so the unsafe path has to run with
+# the plain `math` kernel.
+
+# %%
+torch.manual_seed(0)
+small = rulkit.DualTaskModel(
+    n_features=data.n_features, conv_channels=(16, 32, 16), lstm_hidden=32, funnel=(32, 16)
+).eval()
+small_shared, small_params = list(small.shared_parameters()), list(small.parameters())
+xs, ys, hs = xb[:16], yb[:16], hb[:16]
+
+
+def small_losses():
+    with sdpa_kernel(SDPBackend.MATH):
+        rul_hat, logits_hat = small(xs)
+    return task_losses(rul_hat, ys, logits_hat, hs)
+
+
+def flat(tensors):
+    return torch.cat([t.reshape(-1) for t in tensors if t is not None])
+
+
+start = time.perf_counter()
+losses_s = small_losses()
+lam_safe = inverse_norm_weights(shared_grad_norms(small, losses_s))  # detached norms
+update_safe = flat(
+    torch.autograd.grad((lam_safe * losses_s).sum(), small_params, allow_unused=True)
+)
+t_safe = time.perf_counter() - start
+
+start = time.perf_counter()
+losses_s = small_losses()
+task_grads = [
+    torch.autograd.grad(L, small_shared, create_graph=True, allow_unused=True) for L in losses_s
+]
+norms_unsafe = torch.stack([global_norm([g for g in gs if g is not None]) for gs in task_grads])
+lam_unsafe = inverse_norm_weights(norms_unsafe)  # still part of the graph
+with sdpa_kernel(SDPBackend.MATH):
+    update_unsafe = flat(
+        torch.autograd.grad((lam_unsafe * losses_s).sum(), small_params, allow_unused=True)
+    )
+t_unsafe = time.perf_counter() - start
+
+print(f"weights, safe:   {lam_safe.tolist()}  requires grad: {lam_safe.requires_grad}")
+print(f"weights, unsafe: {lam_unsafe.tolist()}  requires grad: {lam_unsafe.requires_grad}")
+print(f"update norm, safe {update_safe.norm():.4g}, unsafe {update_unsafe.norm():.4g}")
+print(
+    f"cosine between the two updates: {F.cosine_similarity(update_safe, update_unsafe, dim=0):.4f}"
+)
+print(f"time: safe {t_safe:.2f} s, unsafe {t_unsafe:.2f} s")
+assert torch.allclose(lam_safe, lam_unsafe.detach()) and lam_unsafe.requires_grad
+
+# %% [markdown]
+# Same weights, different update. The second-order term dominates: the unsafe
+# update is 539.5 long against the safe one's 1.571, and it points elsewhere (a
+# cosine of -0.0737 between the two). The timing shows its price. A moving
+# average makes it worse. The average of non-detached weights keeps each step's
+# graph alive, so the next step's `backward()` runs into the graph the previous
+# step already freed (or, with `retain_graph=True`, memory grows with every step):
+
+# %%
+ema = torch.tensor([0.5, 0.5])
+outcome, step = "no error", 0
+try:
+    while step < 2:
+        step += 1
+        losses_s = small_losses()
+        task_grads = [
+            torch.autograd.grad(L, small_shared, create_graph=True, allow_unused=True)
+            for L in losses_s
+        ]
+        norms_now = torch.stack(
+            [global_norm([g for g in gs if g is not None]) for gs in task_grads]
+        )
+        ema = 0.9 * ema + 0.1 * inverse_norm_weights(norms_now)  # no .detach()
+        with sdpa_kernel(SDPBackend.MATH):
+            (ema * losses_s).sum().backward()
+except RuntimeError as err:
+    outcome = f"step {step}: RuntimeError: {str(err).splitlines()[0][:60]}..."
+print(outcome)
+small.zero_grad(set_to_none=True)
+
+# %% [markdown]
+# The safe pattern is the one `rulkit.balancing` uses: the norms are measured
+# without `create_graph` and detached (`shared_grad_norms` returns
+# `.detach()`-ed norms), `GABA.observe` detaches them again before they enter the
+# moving average, and the weights enter the update as constants. Even the unsafe
+# norms above leave no trace in rulkit's controller:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+controller = GABA()
+controller.observe(norms_unsafe)
+print("norms given to GABA.observe require grad:", norms_unsafe.requires_grad)
+print("GABA's moving average requires grad:     ", controller.ema.requires_grad)
+print("GABA's weights require grad:             ", controller.weights().requires_grad)
+
+# %% [markdown]
+# ### Pitfall 3: mixing AMNL's fixed task weight with GABA's weights
+#
+# AMNL has a fixed task weight of its own, $\lambda_\text{hs} = 0.5$, so that
+# its total is $(1 - \lambda_\text{hs})\,\text{wMSE} + \lambda_\text{hs}\,\text{CE}$.
+# GRACE switches it off and lets GABA set the task weights. What happens if it is
+# kept? There are two places to put it. *Before* the measurement, the fixed factors
+# scale the two losses that GABA measures. *After* it, they multiply GABA's
+# weights. We take the two task gradients of the batch above (AMNL's weighted MSE
+# and the cross-entropy, on the seed-1 model), apply both variants for
+# $\lambda_\text{hs} = 0.5$ and $0.2$, and compare the pulls on the backbone and
+# the direction of the update with GRACE's.
+
+# %%
+shared = list(model.shared_parameters())
+grads_t = task_gradients(task_losses(rul_pred, yb, logits, hb, amnl=True), shared)
+g_t = torch.stack([global_norm(g) for g in grads_t])
+lam_grace = inverse_norm_weights(g_t)
+update_grace = flat(combine_gradients(grads_t, lam_grace))
+print(f"{'lam_hs':>6}  {'fixed factor':<13}{'RUL pull / health pull':>24}{'cosine with GRACE':>19}")
+for lam_hs in (0.5, 0.2):
+    factor = torch.tensor([1 - lam_hs, lam_hs])
+    on_gradients = {
+        "before GABA": inverse_norm_weights(factor * g_t) * factor,  # GABA measures c_t g_t
+        "after GABA": lam_grace * factor,  # GABA's weights, then the fixed factor
+    }
+    for where, w in on_gradients.items():
+        pull = w * g_t
+        update = flat(combine_gradients(grads_t, w))
+        cosine = F.cosine_similarity(update, update_grace, dim=0)
+        print(
+            f"{lam_hs:>6.1f}  {where:<13}{(pull[0] / pull[1]).item():>24.4f}{cosine.item():>19.4f}"
+        )
+
+# %% [markdown]
+# Applied *before* the measurement, the fixed factor is cancelled: GABA divides it
+# out again, the pulls stay equal (ratio 1) and the update points exactly where
+# GRACE's does (cosine 1); only its length changes. Applied *after*, it breaks
+# equal pull by the factor $(1 - \lambda_\text{hs})/\lambda_\text{hs}$. With the
+# book's $\lambda_\text{hs} = 0.5$ that factor is 1, so only the step size halves,
+# which AdamW hardly notices; with $\lambda_\text{hs} = 0.2$ the RUL task pulls 4
+# times harder than the health task, the imbalance GABA was meant to remove. Either
+# way a fixed task weight adds nothing to GRACE, which is why GRACE switches it
+# off.
+#
+# ## Where each method has already been used
+#
+# The book's section 13.4 also lists where its methods have been applied. Here are
+# the applications it names, with what this companion can and cannot confirm.
+#
+# | application (as the book names it) | method | source the book gives | verified here? | note |
+# |---|---|---|---|---|
+# | turbofan engines, NASA C-MAPSS | AMNL, GABA, GRACE | the book's primary source, an IEEE/CAA *Journal of Automatica Sinica* 2025 paper (see the references) | partly | This companion re-implements all three and runs them on C-MAPSS, so far as smoke runs on a CPU only. It has no full-recipe result yet, and its protocol selects checkpoints on validation engines, unlike the book's earlier edition. Whether the published figures hold is open (results chapter). |
+# | lithium-ion battery life | AMNL | Severson et al., *Nature Energy*, 2019 | no | A battery study: it predicts cycle life from early-cycle discharge features with regularised linear models. It uses no failure-weighted loss and no dual-task network, so it is at most related work on life prediction, not a use of AMNL as such. |
+# | wind-turbine pilots | as the book's table says | none | no | The book cites no source, so there is nothing to check. Read it as a claim, not as evidence. |
+#
+# A "no" does not say that a method would fail there; it says that nothing in this
+# companion, and nothing the book cites, shows that it has been used there.
+
+# %% [markdown]
 # ## Exercises
 #
 # ### Exercise 1: the NASA score in NumPy
@@ -893,3 +1306,10 @@ print(f"agrees with the scan; the book's boundary 0.15 is {scanned - 0.15:.3f} l
 #   AMNL 13.1216, GABA 2.2952 and GRACE 2.5810 in NumPy. Each gap to the printed
 #   figures traces to one specific input. PyTorch's seed draws different inputs
 #   and moves AMNL and GRACE again.
+# - `rulkit.reference` is the NumPy oracle; `AMNLLoss`, `GABALoss` and `GRACELoss`
+#   in `rulkit.losses` are the book's losses as drop-in PyTorch modules.
+# - Three pitfalls: GRACE costs one backward pass more per step than the baseline
+#   in rulkit (two in the book's recipe), so it is not free; norms that are not
+#   detached add a second-order term to the update and break a moving average; a
+#   fixed task weight on top of GABA is cancelled (before the measurement) or
+#   breaks equal pull (after it).

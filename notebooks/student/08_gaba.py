@@ -12,13 +12,15 @@
 # ---
 
 # %% [markdown]
-# # Chapters 17-20: GABA, balancing the tasks by their gradients
+# # Chapters 17-19: GABA, balancing the tasks by their gradients
 #
 # The dual-task model has one backbone and two heads, and every update of the
 # backbone is a sum of two gradients: one from the RUL loss and one from the
-# health loss. Chapter 12 showed that the RUL gradient is usually hundreds of
-# times larger, so with fixed 0.5/0.5 weights the health task hardly moves the
-# shared layers at all. GABA (Gradient-Aware Balanced Adaptation) sets the two
+# health loss. Chapter 12 measured the RUL gradient on the shared backbone at a
+# median of 58 times the health gradient on untrained models, and at hundreds of
+# times once a baseline run had trained for an epoch, so with fixed 0.5/0.5 weights
+# the health task hardly moves the shared layers at all. GABA (Gradient-Aware
+# Balanced Approach) sets the two
 # task weights at every step so that both tasks pull on the backbone equally
 # hard. The rule fits in one line; making it safe for training takes three more
 # parts: a warm-up, a moving average and a floor. This chapter takes the rule and
@@ -36,6 +38,8 @@
 #   floor ($0.05$), and predict their effect on a sequence of gradient norms;
 # - tell the floor projection of rulkit from a naive clamp-and-renormalise, and
 #   show why the naive version can end up under the floor;
+# - compute the largest gradient ratio that still allows equal pull under a floor,
+#   and measure how often the floor binds in a training run;
 # - compare the book's simplified GABA with the full controller;
 # - read the weight trajectory and the gradient norms of a GABA training run.
 
@@ -58,6 +62,7 @@ if "google.colab" in sys.modules:
     )
 
 # %%
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -67,9 +72,42 @@ import torch
 from rulkit import plots
 from rulkit.balancing import GABA, inverse_norm_weights, project_to_floor, simplified_gaba
 from rulkit.results import load_results
-from rulkit.train import profile_config, train
+from rulkit.train import prepare_for, profile_config, train
 
 plt.rcParams["figure.figsize"] = (8, 3.5)
+
+# %% [markdown]
+# **Training profile.** This chapter trains models, and `PROFILE` below decides
+# how big they are. `"smoke"`, the default, trains on 8 engines for at most 5
+# epochs: about a minute per run on a laptop CPU, enough to watch the mechanics,
+# too little to measure anything. `"full"` is the book's recipe, up to 500 epochs
+# per run: hours per run, and a GPU is the place for it. Change it here, or set
+# the environment variable `RULKIT_PROFILE` before starting Jupyter. With `"full"`
+# every training cell prints what it will cost before it starts, and shows a
+# progress bar.
+
+# %%
+# "smoke" (default: a minute per run on a CPU) or "full" (the book's recipe: hours, on a GPU)
+PROFILE = os.environ.get("RULKIT_PROFILE", "smoke")
+assert PROFILE in ("smoke", "full"), f"PROFILE must be 'smoke' or 'full', not {PROFILE!r}"
+PROGRESS = PROFILE == "full"  # progress bars for the long runs only
+
+
+def announce(runs: int) -> None:
+    """Say what the training that follows will cost, before it starts."""
+    if PROFILE == "full":
+        print(
+            f"{runs} run(s) of the full recipe: up to 500 epochs each, about 30 minutes per run "
+            "on one A100 GPU (the book's figure), many hours on a CPU."
+        )
+    else:
+        print(
+            f"{runs} smoke run(s): 8 training engines, at most 5 epochs; about a minute each on "
+            "a laptop CPU with nothing else to do."
+        )
+
+
+print(f"training profile: {PROFILE}")
 
 # %% [markdown]
 # ## The idea: equal pull on the shared backbone
@@ -158,9 +196,9 @@ plt.show()
 #
 # - steps 1-3: the RUL head is dead, $g_\text{rul} = 0$;
 # - steps 4-400: the RUL gradient dominates, $g_\text{rul} \approx 10$ and
-#   $g_\text{hs} \approx 0.2$, so the raw RUL weight is about $0.2/10.2 \approx 0.02$;
+#   $g_\text{hs} \approx 0.2$, so the raw RUL weight is about $0.2/(10 + 0.2) \approx 0.02$;
 # - steps 401-800: the health gradient grows, $g_\text{rul} \approx 5$ and
-#   $g_\text{hs} \approx 2$, so the raw RUL weight jumps to about $2/7 \approx 0.29$.
+#   $g_\text{hs} \approx 2$, so the raw RUL weight jumps to about $2/(5 + 2)$, about 0.3.
 #
 # Each norm carries independent multiplicative noise (log-normal, 25%), drawn
 # with a fixed seed.
@@ -245,7 +283,7 @@ print(f"weight used at step {full.warmup_steps + 1}: {w_full[full.warmup_steps, 
 # During the warm-up the raw weight swings from 1 (the dead head) to about 0.01,
 # and none of it reaches the model. The warm-up ends with a jump: the weight goes
 # in one step from 0.5 to the value the average has reached by then. The average
-# has been pulled down towards 0.02 for 97 steps, but not all the way, because it
+# has been pulled down towards 0.02 from step 4 to step 100, but not all the way, because it
 # started at 0.5 and moves slowly. How slowly is the subject of the next part.
 
 # %% [markdown]
@@ -335,7 +373,7 @@ plt.show()
 # Smoothing and lag are the same thing seen from two sides: a larger $\beta$
 # averages over more steps, which both removes more noise and reacts later. With
 # $\beta = 0.99$ the controller looks back over roughly the last 100 steps. On
-# FD002 with batch 256 an epoch has about 145 steps, so the weights follow the
+# FD002 with the book's batch size of 256 an epoch has well over a hundred steps, so the weights follow the
 # balance of the tasks from one epoch to the next rather than from one batch to the
 # next.
 
@@ -390,7 +428,7 @@ for w, floor in cases:
 # With two tasks the naive recipe misses only slightly (0.0485 instead of 0.05),
 # but it misses every time a weight is clamped. The three-task case shows why the
 # projection repeats: after the first weight is pinned at 0.1, rescaling the other
-# two by $0.9$ takes the second from 0.105 to 0.0945, under the floor, so a second
+# two by $0.9$ takes the second from 0.105 to $0.9 \times 0.105$, under the floor, so a second
 # round pins it as well. Weights above the floor on every task pass through
 # unchanged.
 #
@@ -432,6 +470,30 @@ print(f"weights sum to 1 at every step: {bool(np.allclose(w_full.sum(axis=1), 1.
 # The floor acts on the weights *used*, not on the average: the average keeps
 # following the raw weights under the floor. Otherwise it would remember the floor
 # and react late when the balance changes.
+#
+# ### What the floor costs: equal pull only up to a limit
+#
+# The floor has a price. Equal pull needs
+# $\lambda_\text{rul} = g_\text{hs}/(g_\text{rul} + g_\text{hs})$, and the floor
+# $f$ allows no RUL weight below $f$. Equal pull is therefore possible only while
+# $g_\text{rul}/g_\text{hs} \le (1 - f)/f$; beyond that ratio the RUL task pulls
+# $(g_\text{rul}/g_\text{hs}) \cdot f/(1 - f)$ times harder than the health task.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for floor in (0.05, 0.01, 0.005):
+    limit = (1 - floor) / floor
+    print(
+        f"floor {floor:<5}: equal pull up to g_rul/g_hs = {limit:5.1f}; at 500:1 the RUL task "
+        f"pulls {500 * floor / (1 - floor):5.2f} times harder"
+    )
+
+# %% [markdown]
+# With the default floor of 0.05, equal pull ends at a ratio of 19. The book says
+# that GABA cancels the 500x imbalance of its chapter 12 "at the source"
+# (section 13.4). With its own floor it cannot: at 500:1 the floored weights leave
+# the RUL task pulling 26.32 times harder than the health task. How often the
+# ratio exceeds 19 in a real run is measured at the end of this chapter.
 
 # %% [markdown]
 # ## The simplified form and the full controller
@@ -439,11 +501,16 @@ print(f"weights sum to 1 at every step: {bool(np.allclose(w_full.sum(axis=1), 1.
 # The book's worked example (chapter 13) uses GABA without any of the safety
 # parts: raw weights on every step, no average, no floor, no warm-up, and weights
 # that sum to 2 instead of 1. `rulkit.balancing.simplified_gaba()` builds that
-# controller. Summing to 2 keeps the weights on the scale of the fixed 1/1
-# weighting (the baseline's 0.5/0.5 summed to 1 instead), which doubles the size of
-# every update compared with the full form; the optimiser's learning rate sees the
-# difference, the direction does not. To compare the two shapes, the figure divides
-# the simplified weights by 2.
+# controller. Summing to 2 keeps the weights on the scale of a fixed 1/1 weighting
+# (the baseline's 0.5/0.5 sums to 1 instead), so the gradient handed to the
+# optimiser is twice the full form's for the same balance. Under plain SGD that
+# would double every update. Under AdamW, the optimiser of the book's recipe, it
+# hardly matters: Adam divides each gradient by a running estimate of its own size,
+# so a constant factor on the loss cancels (chapters 14-16 make the same point
+# about AMNL's normalisation). What the factor does change is when gradient
+# clipping at a norm of 1.0 sets in, since clipping acts on the gradient before
+# the optimiser does. The direction is the same either way. To compare the two
+# shapes, the figure divides the simplified weights by 2.
 
 # %%
 simple = simplified_gaba()
@@ -493,7 +560,7 @@ plt.show()
 # norms. It also follows every noisy measurement and, on the three dead-head steps,
 # hands the whole weight to the RUL task. The full controller gives up exact
 # balance at each step for stable weights. The table shows the price phase by
-# phase: during the warm-up the RUL task pulls about 50 times harder (the ratio of
+# phase: during the warm-up the RUL task pulls about 47 times harder (the ratio of
 # the norms); on the floor it still pulls a few times harder; right after the change
 # at step 401 the *health* task pulls up to about ten times harder, until the
 # average has caught up; and once it has, the median ratio is close to 1, with the noise
@@ -503,8 +570,8 @@ plt.show()
 # ## GABA inside a training run
 #
 # Now the controller in its real setting. We train the dual-task model with GABA
-# on FD001 with `profile_config("auto")`: on a CPU that is the *smoke* profile
-# (8 training engines, at most 5 epochs of batch 64), on a GPU the book's full
+# on FD001 with the notebook's `PROFILE`: by default the *smoke* profile (8
+# training engines, at most 5 epochs of batch 64), with `"full"` the book's
 # recipe. Three smoke settings matter here: the GABA warm-up is shortened from 100
 # to 10 steps, the EMA's beta from 0.99 to 0.9 (a run of about a hundred steps
 # would otherwise end before the average has moved), and `record_every=1` records the task weights and the gradient norms
@@ -512,16 +579,25 @@ plt.show()
 # its test score says nothing about the method.
 
 # %%
-cfg = profile_config("auto", subset="FD001", method="gaba", record_every=1)
-result = train(cfg, progress=False)
+cfg = profile_config(PROFILE, subset="FD001", method="gaba", record_every=1)
+data = prepare_for(cfg)  # the training and validation engines of the run (downloaded on first use)
+print(data)
+
+# %%
+announce(1)
+result = train(cfg, data=data, progress=PROGRESS)
 history = {k: np.asarray(v, dtype=np.float64) for k, v in result.task_history.items()}
+what = {
+    "smoke": "smoke numbers: the pipeline works, the figures are not a result",
+    "full": "the full recipe, one seed: one measurement, not a five-seed mean",
+}[cfg.profile]
 print(
     f"profile {cfg.profile}: {result.steps} steps in {result.epochs_run} epochs, "
     f"GABA warm-up {cfg.gaba_warmup_steps} steps, beta {cfg.gaba_beta}, floor {cfg.gaba_floor}"
 )
 print(
     f"test RMSE {result.test['rmse']:.2f}, NASA {result.test['nasa']:.1f} "
-    f"(best epoch {result.best_epoch}; smoke numbers, not a result)"
+    f"(best epoch {result.best_epoch}; {what})"
 )
 
 # %%
@@ -593,16 +669,25 @@ print(
     f"than the health task (median); at the last step {pulls[-1]:.1f} times"
 )
 print(f"the RUL weight sat on the floor for {at_floor.mean():.0%} of the steps after the warm-up")
+limit = (1 - cfg.gaba_floor) / cfg.gaba_floor
+beyond = g_ratio[after_warmup] > limit
+print(
+    f"a floor of {cfg.gaba_floor} allows equal pull up to g_rul/g_hs = {limit:.0f}; the ratio was "
+    f"above that on {beyond.mean():.0%} of the steps after the warm-up"
+)
 
 # %% [markdown]
 # With the raw weights the two pulls would be exactly equal. The weights used
 # depart from that in two ways: while the average is catching up (the warm-up and
-# the steps after it), and whenever the floor binds. On the floor, a RUL gradient
-# $N$ times the health gradient still leaves the RUL task pulling
-# $N \times 0.05 / 0.95 \approx N / 19$ times harder. That is deliberate: the floor
-# keeps the RUL task from being switched off when its gradient is huge, as it is
-# early in training. How often the floor binds in a full-recipe run is what the
-# trajectories in `results/` show, once there are any.
+# the steps after it), and whenever the floor binds. In this run the gradient
+# ratio stayed above 19, the limit of equal pull under a floor of 0.05, on 100% of
+# the steps after the warm-up (it ended at 1633.0); the RUL weight sat on the floor
+# for 86% of them, and the RUL task pulled 51.7 times harder than the health task
+# (median). That is the price of the floor: it keeps the RUL task from being
+# switched off when its gradient is huge, and it gives up the equal pull GABA is
+# built for exactly when the imbalance is largest. The smoke run is short and
+# averages faster ($\beta = 0.9$) than the book's recipe, so the next section
+# repeats the measurement on full-recipe runs once there are any.
 
 # %% [markdown]
 # ## Full-recipe weight trajectories
@@ -611,7 +696,8 @@ print(f"the RUL weight sat on the floor for {at_floor.mean():.0%} of the steps a
 # project's GPU script, which writes one JSON file per run into `results/` at the
 # root of the repository (see the results chapter). If there are full-profile
 # GABA or GRACE runs there, the next cell draws their RUL weight against the
-# training step, averaged over seeds.
+# training step, averaged over seeds, and the cell after it repeats the floor
+# measurement of the smoke run above on each of them.
 
 # %%
 RESULTS_DIR = Path("..") / "results"
@@ -626,6 +712,34 @@ else:
     print(
         f"No full-profile GABA or GRACE result files under {RESULTS_DIR} yet: no GPU run of the "
         "full recipe has been made, so there are no full-recipe trajectories to show."
+    )
+
+# %%
+floor_rows = []
+for r in gaba_runs:
+    h, c = r["task_history"], r["config"]
+    step_r = np.asarray(h["step"], dtype=np.float64)
+    w_r, w_h = (np.asarray(h[k], dtype=np.float64) for k in ("weight_rul", "weight_health"))
+    g_r, g_h = (np.asarray(h[k], dtype=np.float64) for k in ("grad_norm_rul", "grad_norm_health"))
+    after = step_r > c["gaba_warmup_steps"]
+    if not after.any():
+        continue
+    pull_r = (w_r * g_r / (w_h * g_h))[after]
+    floor_rows.append(
+        f"{r['subset']} {r['method']} seed {r['seed']}: RUL weight on the floor "
+        f"{np.isclose(w_r[after], c['gaba_floor']).mean():.0%} of the recorded steps after the "
+        f"warm-up; RUL pull / health pull, median {np.median(pull_r):.1f}"
+    )
+if floor_rows:
+    print(
+        "full recipe, measured here (steps recorded every",
+        gaba_runs[0]["config"]["record_every"],
+        "):",
+    )
+    print("\n".join(floor_rows))
+else:
+    print(
+        "No full-recipe GABA or GRACE runs yet: the floor has been measured on the smoke run only."
     )
 
 # %% [markdown]
@@ -750,6 +864,41 @@ assert largest_beta(100, 1 - np.exp(-1)) == 0.99, "100 steps for 63% should give
 print(f"correct: beta {beta_fast:.4f} looks back over about {1 / (1 - beta_fast):.0f} steps")
 
 # %% [markdown]
+# ### Exercise 4: a floor for a 500:1 imbalance
+#
+# The book's worked example has a gradient ratio of about 500:1. Write
+# `floor_for_equal_pull(ratio)`: the largest floor under which GABA (weights summing
+# to 1, two tasks) can still give both tasks equal pull when
+# $g_\text{rul}/g_\text{hs}$ equals `ratio`. The check applies rulkit's
+# `project_to_floor` with your floor, and with a floor a little above it.
+
+
+# %%
+def floor_for_equal_pull(ratio):
+    raise NotImplementedError("Exercise: write your answer here")
+
+
+# %%
+assert np.isclose(floor_for_equal_pull(19.0), 0.05), (
+    f"at a ratio of 19 the answer is the default floor 0.05, you say {floor_for_equal_pull(19.0)}: "
+    "equal pull needs lam_rul = g_hs / (g_rul + g_hs), and the floor must not be above it"
+)
+f500 = floor_for_equal_pull(500.0)
+g500 = torch.tensor([500.0, 1.0], dtype=torch.float64)
+raw500 = inverse_norm_weights(g500)
+for floor, equal in ((f500, True), (1.5 * f500, False)):
+    used = project_to_floor(raw500, floor)
+    pull_ratio_500 = float(used[0] * g500[0] / (used[1] * g500[1]))
+    assert np.isclose(pull_ratio_500, 1.0, rtol=1e-5) == equal, (
+        f"with a floor of {floor:.6f} the RUL task pulls {pull_ratio_500:.3f} times harder: "
+        + ("your floor is too high" if equal else "a higher floor should break equal pull")
+    )
+print(
+    f"correct: at 500:1 equal pull needs a floor of at most {f500:.6f}; "
+    f"the default 0.05 is {0.05 / f500:.0f} times that"
+)
+
+# %% [markdown]
 # ## Summary
 #
 # - GABA weights each task in inverse proportion to its gradient norm on the
@@ -762,7 +911,12 @@ print(f"correct: beta {beta_fast:.4f} looks back over about {1 / (1 - beta_fast)
 #   (about 100 steps of memory: 69 steps to cover half of a change, step-to-step
 #   noise reduced about 14-fold) and a **floor** of 0.05, applied by pinning and rescaling so that
 #   no weight ends up under it.
+# - The floor has a price: with a floor of 0.05, equal pull is impossible once
+#   $g_\text{rul}/g_\text{hs}$ exceeds 19, so GABA does not cancel an imbalance of
+#   500:1, whatever the book says. In the smoke run the ratio stayed above 19
+#   after the warm-up, the RUL weight sat on the floor for 86% of the steps, and the
+#   RUL task pulled 51.7 times harder than the health task (median).
 # - The simplified form of the worked example (weights summing to 2, none of the
 #   safety parts) balances every step exactly and follows every measurement.
-# - In a short smoke run the average has no time to settle; the full recipe's
-#   weight trajectories will appear here once GPU runs exist.
+# - The full recipe's weight trajectories, and the same floor measurement on them,
+#   appear here once full-recipe runs exist.

@@ -12,11 +12,11 @@
 # ---
 
 # %% [markdown]
-# # Chapters 21-23: GRACE, balanced gradients on a failure-weighted loss
+# # Chapters 20-23: GRACE, balanced gradients on a failure-weighted loss
 #
 # The book's two ideas act at different levels. AMNL (chapters 14-16) changes
 # *what* the RUL task asks for: an error on a window close to failure counts up to
-# twice as much as an error on a healthy window. GABA (chapters 17-20) changes
+# twice as much as an error on a healthy window. GABA (chapters 17-19) changes
 # *how hard* each task may pull on the shared backbone. The two do not compete,
 # so they can be combined, and the combination is GRACE: GABA's task weights on
 # top of AMNL's failure-weighted error. This chapter builds GRACE from its two
@@ -29,8 +29,8 @@
 # - describe each training method as two choices (the RUL error, the task
 #   weights) and place GRACE among them;
 # - compute the AMNL, GABA and GRACE losses on one batch, and explain why GRACE's
-#   RUL term pulls on the backbone about as hard as GABA's but in a different
-#   direction;
+#   RUL term pulls on the backbone about as hard as GABA's, and measure how far
+#   AMNL's weights turn the direction of its pull;
 # - train GRACE and read its curves and weight trajectory;
 # - explain the RMSE-NASA trade-off in terms of early and late errors;
 # - apply the deployment criterion $J(w)$ to a table of results, and know what it
@@ -55,6 +55,7 @@ if "google.colab" in sys.modules:
     )
 
 # %%
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -72,6 +73,39 @@ from rulkit.results import load_results
 from rulkit.train import TrainConfig, prepare_for, profile_config, train
 
 plt.rcParams["figure.figsize"] = (8, 3.5)
+
+# %% [markdown]
+# **Training profile.** This chapter trains models, and `PROFILE` below decides
+# how big they are. `"smoke"`, the default, trains on 8 engines for at most 5
+# epochs: about a minute per run on a laptop CPU, enough to watch the mechanics,
+# too little to measure anything. `"full"` is the book's recipe, up to 500 epochs
+# per run: hours per run, and a GPU is the place for it. Change it here, or set
+# the environment variable `RULKIT_PROFILE` before starting Jupyter. With `"full"`
+# every training cell prints what it will cost before it starts, and shows a
+# progress bar.
+
+# %%
+# "smoke" (default: a minute per run on a CPU) or "full" (the book's recipe: hours, on a GPU)
+PROFILE = os.environ.get("RULKIT_PROFILE", "smoke")
+assert PROFILE in ("smoke", "full"), f"PROFILE must be 'smoke' or 'full', not {PROFILE!r}"
+PROGRESS = PROFILE == "full"  # progress bars for the long runs only
+
+
+def announce(runs: int) -> None:
+    """Say what the training that follows will cost, before it starts."""
+    if PROFILE == "full":
+        print(
+            f"{runs} run(s) of the full recipe: up to 500 epochs each, about 30 minutes per run "
+            "on one A100 GPU (the book's figure), many hours on a CPU."
+        )
+    else:
+        print(
+            f"{runs} smoke run(s): 8 training engines, at most 5 epochs; about a minute each on "
+            "a laptop CPU with nothing else to do."
+        )
+
+
+print(f"training profile: {PROFILE}")
 
 # %% [markdown]
 # ## Two choices make a method
@@ -119,7 +153,7 @@ print("\n".join(lines))
 # section is not compared by the tests.
 
 # %%
-cfg = profile_config("auto", subset="FD001", method="grace")
+cfg = profile_config(PROFILE, subset="FD001", method="grace")
 data = prepare_for(cfg)
 pick = np.random.default_rng(0).choice(len(data.train), size=64, replace=False)
 xb = torch.from_numpy(data.train.X[pick])
@@ -185,9 +219,10 @@ assert torch.isclose((fixed.weights() * weighted).sum(), 0.5 * weighted[0] + 0.5
 #   $2 g_\text{rul} g_\text{hs} / (g_\text{rul} + g_\text{hs})$, which is about
 #   $2 g_\text{hs}$ whenever $g_\text{rul} \gg g_\text{hs}$. The size of the RUL
 #   gradient, weighted or not, has all but dropped out.
-# - What AMNL's weights still change inside GRACE is therefore the **direction** of
-#   the RUL gradient: which windows it tries to fix first. The next cell measures
-#   that difference as the cosine between the two RUL gradients on the backbone.
+# - What AMNL's weights can still change inside GRACE is therefore the
+#   **direction** of the RUL gradient: which windows it tries to fix first. The
+#   next cell measures how much they change it, as the cosine between the two RUL
+#   gradients on the backbone.
 
 # %%
 cosine = torch.nn.functional.cosine_similarity(flat(grad_mse), flat(grad_wmse), dim=0).item()
@@ -199,9 +234,10 @@ print(
 )
 
 # %% [markdown]
-# A cosine close to 1 means that the two gradients point almost the same way. For an
-# untrained model that predicts nearly the same RUL for every window this is to be
-# expected: the error of each window is its distance from that one prediction, and
+# A cosine of 0.94 means that the two gradients point almost the same way: on this
+# batch AMNL's weights turn GRACE's RUL gradient only a little away from GABA's.
+# For an untrained model that predicts nearly the same RUL for every window this is
+# to be expected: the error of each window is its distance from that one prediction, and
 # AMNL's weights only tilt the sum towards the windows near failure. The figure shows
 # the tilt.
 
@@ -237,18 +273,23 @@ plt.show()
 # %% [markdown]
 # ## Training GRACE
 #
-# One run of GRACE on FD001 with `profile_config("auto")`: the smoke profile on a
-# CPU (8 training engines, at most 5 epochs, GABA warm-up 10 steps and beta 0.9),
-# the book's full recipe on a GPU. The prepared data from above are passed in, so
+# One run of GRACE on FD001 with the notebook's `PROFILE`: by default the smoke
+# profile (8 training engines, at most 5 epochs, GABA warm-up 10 steps and beta
+# 0.9), with `"full"` the book's recipe. The prepared data from above are passed in, so
 # they are not prepared twice. A smoke run checks that the pipeline works; its test
 # score says nothing about the method.
 
 # %%
-result = train(cfg, data=data, progress=False)
+announce(1)
+result = train(cfg, data=data, progress=PROGRESS)
+what = {
+    "smoke": "smoke numbers: the pipeline works, the figures are not a result",
+    "full": "the full recipe, one seed: one measurement, not a five-seed mean",
+}[cfg.profile]
 print(
     f"profile {cfg.profile}: {result.steps} steps in {result.epochs_run} epochs, best epoch "
     f"{result.best_epoch}; test RMSE {result.test['rmse']:.2f}, NASA {result.test['nasa']:.1f}, "
-    f"health accuracy {result.test['accuracy']:.3f} (smoke numbers, not a result)"
+    f"health accuracy {result.test['accuracy']:.3f} ({what})"
 )
 
 # %%
@@ -603,8 +644,9 @@ print(f"correct: {late_share(pred_t, true_t):.0%} of this run's NASA score is la
 # - GRACE is GABA's task weights on AMNL's failure-weighted RUL error; AMNL's fixed
 #   $\lambda_\text{hs}$ is switched off.
 # - Because GABA equalises the pulls on the backbone, the size of the RUL gradient
-#   drops out; what AMNL still contributes inside GRACE is the direction of the RUL
-#   gradient, towards the windows near failure.
+#   drops out; what AMNL can still contribute inside GRACE is a turn of the RUL
+#   gradient's direction towards the windows near failure. On an untrained model
+#   the turn is small: the two RUL gradients have a cosine of 0.94.
 # - On the book's published FD002/FD004 means GABA and GRACE trade about 6% of RMSE
 #   for about half the NASA score; on FD001 the book has GRACE best on both.
 # - $J(w)$ turns the ratio of late to early costs into a choice between methods on

@@ -5,9 +5,11 @@ from .cmapss import (
     SENSORS,
     SETTINGS,
     SUBSETS,
+    CMAPSSDownloadError,
     CMAPSSFormatError,
     CMAPSSTables,
     default_data_dir,
+    ensure_cmapss,
     fetch_cmapss,
     load_cmapss,
 )
@@ -26,7 +28,7 @@ from .synthetic import synthetic_tables, write_cmapss_files
 
 __all__ = [
     "COLUMNS", "SENSORS", "SETTINGS", "SUBSETS", "DROPPED_SENSORS", "HEALTH_CLASSES",
-    "KEPT_SENSORS", "CMAPSSFormatError", "CMAPSSTables", "FittedState", "Prepared", "Split",
-    "default_data_dir", "fetch_cmapss", "health_labels", "load_cmapss", "prepare",
-    "sliding_windows", "synthetic_tables", "write_cmapss_files",
+    "KEPT_SENSORS", "CMAPSSDownloadError", "CMAPSSFormatError", "CMAPSSTables", "FittedState",
+    "Prepared", "Split", "default_data_dir", "ensure_cmapss", "fetch_cmapss", "health_labels",
+    "load_cmapss", "prepare", "sliding_windows", "synthetic_tables", "write_cmapss_files",
 ]  # fmt: skip

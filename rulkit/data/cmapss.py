@@ -4,6 +4,14 @@ The twelve text files (``train_FD00x``, ``test_FD00x``, ``RUL_FD00x``) are read
 as they are or gzip-compressed. Every check that fails raises an error that
 names the file and says what is wrong with it, because a silently malformed
 table would only show up chapters later as a strange RMSE.
+
+Data on first use: when no folder is chosen (no ``data_dir`` argument, no
+``RULKIT_DATA_DIR``) and the per-user cache lacks the files, :func:`load_cmapss`
+downloads them once, with a progress bar (:func:`fetch_cmapss`). A folder that
+*is* chosen is never written to behind the user's back. Two environment
+variables change the download: ``RULKIT_DATA_URL`` replaces the archive's
+address (any URL ``urllib`` opens, ``file://`` included; the archive must have
+NASA's layout), and ``RULKIT_NO_DOWNLOAD=1`` turns the download on first use off.
 """
 
 from __future__ import annotations
@@ -27,6 +35,11 @@ SETTINGS = [f"setting_{i}" for i in range(1, 4)]
 SENSORS = [f"s_{i}" for i in range(1, 22)]
 COLUMNS = ["unit", "cycle", *SETTINGS, *SENSORS]
 
+# Environment variables: the data folder, another address for the archive, no download on use.
+DATA_DIR_ENV = "RULKIT_DATA_DIR"
+DATA_URL_ENV = "RULKIT_DATA_URL"
+NO_DOWNLOAD_ENV = "RULKIT_NO_DOWNLOAD"
+
 # NASA's archive first, then a second public copy of the same files.
 ARCHIVE_URLS = (
     "https://phm-datasets.s3.amazonaws.com/NASA/"
@@ -49,6 +62,12 @@ class CMAPSSFormatError(ValueError):
     """A C-MAPSS file exists but its content is not what the data set defines."""
 
 
+class CMAPSSDownloadError(RuntimeError, FileNotFoundError):
+    """The files are missing and could not be downloaded; the message says what to do.
+
+    A ``FileNotFoundError`` too, so code that handles missing files handles this."""
+
+
 @dataclass(frozen=True)
 class CMAPSSTables:
     """The raw tables of one subset, exactly as read from disk."""
@@ -68,7 +87,7 @@ class CMAPSSTables:
 
 def default_data_dir() -> Path:
     """Where the files live: ``$RULKIT_DATA_DIR``, else the per-user cache."""
-    env = os.environ.get("RULKIT_DATA_DIR")
+    env = os.environ.get(DATA_DIR_ENV)
     if env:
         return Path(env).expanduser()
     cache_root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -191,9 +210,41 @@ def read_engine_table(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
+def archive_urls() -> tuple[str, ...]:
+    """Where the archive is downloaded from: ``$RULKIT_DATA_URL`` if set, else NASA's
+    archive and its public mirror (:data:`ARCHIVE_URLS`)."""
+    url = os.environ.get(DATA_URL_ENV, "").strip()
+    return (url,) if url else ARCHIVE_URLS
+
+
+def ensure_cmapss(data_dir: str | os.PathLike | None = None) -> Path:
+    """The data folder, after downloading the files into it if they are missing there
+    and it is the per-user cache (no ``data_dir``, no ``RULKIT_DATA_DIR``).
+
+    A folder chosen by the user is returned as it is, so that a missing file there is
+    reported rather than replaced. ``RULKIT_NO_DOWNLOAD=1`` turns the download off.
+    """
+    folder = resolve_data_dir(data_dir)
+    chosen = data_dir is not None or bool(os.environ.get(DATA_DIR_ENV))
+    off = os.environ.get(NO_DOWNLOAD_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    if chosen or off or have_all_files(folder):
+        return folder
+    print(
+        f"The C-MAPSS files are not in {folder} yet: downloading them once "
+        f"(from {archive_urls()[0]}).",
+        flush=True,
+    )
+    return fetch_cmapss(folder)
+
+
 def load_cmapss(subset: str, data_dir: str | os.PathLike | None = None) -> CMAPSSTables:
-    """Read and validate the train, test and RUL files of one subset."""
+    """Read and validate the train, test and RUL files of one subset.
+
+    Without ``data_dir`` and ``RULKIT_DATA_DIR``, missing files are downloaded into
+    the per-user cache first (:func:`ensure_cmapss`)."""
     subset = check_subset(subset)
+    if data_dir is None:
+        data_dir = ensure_cmapss()
     train = read_engine_table(find_file(f"train_{subset}.txt", data_dir))
     test_path = find_file(f"test_{subset}.txt", data_dir)
     test = read_engine_table(test_path)
@@ -274,19 +325,22 @@ def verify_cmapss(folder: Path, expected_rows: dict[str, int] = EXPECTED_ROWS) -
 
 def fetch_cmapss(
     data_dir: str | os.PathLike | None = None,
-    urls: tuple[str, ...] = ARCHIVE_URLS,
+    urls: tuple[str, ...] | None = None,
     timeout: float = 15.0,
-    expected_rows: dict[str, int] = EXPECTED_ROWS,
+    expected_rows: dict[str, int] | None = None,
 ) -> Path:
     """Make sure the C-MAPSS files are on disk and return their folder.
 
     Nothing is downloaded when all twelve files are already there. Otherwise the
-    archive is fetched (NASA first, then the mirror), verified and only then
-    moved into place, so an interrupted download never leaves half a data set.
+    archive is fetched (``urls``, by default :func:`archive_urls`: NASA first, then
+    the mirror, or ``$RULKIT_DATA_URL``), verified and only then moved into place,
+    so an interrupted download never leaves half a data set.
     """
     folder = resolve_data_dir(data_dir)
     if have_all_files(folder):
         return folder
+    urls = archive_urls() if urls is None else tuple(urls)
+    expected_rows = EXPECTED_ROWS if expected_rows is None else expected_rows
     folder.mkdir(parents=True, exist_ok=True)
     errors = []
     for url in urls:
@@ -302,10 +356,10 @@ def fetch_cmapss(
             for name in expected_rows:
                 os.replace(tmp / "files" / name, folder / name)
             return folder
-    raise RuntimeError(
+    raise CMAPSSDownloadError(
         "Could not download the C-MAPSS data set:\n  "
         + "\n  ".join(errors)
         + f"\nWorking offline? Copy the twelve files train_FD00x.txt, test_FD00x.txt and "
         f"RUL_FD00x.txt (or their .gz versions) into {folder}, or set RULKIT_DATA_DIR "
-        "to a folder that holds them."
+        "to a folder that holds them (or RULKIT_DATA_URL to another copy of the archive)."
     )

@@ -1,0 +1,915 @@
+"""Deployment regimes (book chapter 13): which method to deploy for a given cost of lateness.
+
+The book scores each candidate method with
+
+    J(w) = (1 - w) * RMSE~ + w * NASA~,    w = c_late / (c_late + c_early),
+
+where ``~`` is min-max normalisation over the candidate methods (best 0, worst 1)
+and ``c_late`` / ``c_early`` are the costs of a late and of an early prediction.
+The method with the lowest J is chosen. J is a straight line in w for every
+method, so the choice changes only where two lines cross, and those switch points
+have a closed form (:func:`switch_points`). The book names three regimes with
+bands at w = 0.15 and 0.40 (:data:`REGIMES`).
+
+The figures come from a small table (:data:`COLUMNS`), one row per (source,
+method): the book's published means (:func:`published_table`) and, when result
+files exist, this project's measured seed means and spreads (:func:`measured_table`).
+:func:`chooser_chart` draws the interactive chooser (a Vega-Lite chart that runs in
+the browser: no kernel needed), :func:`chooser_figure` the same picture as a static
+matplotlib figure for print and for readers without JavaScript.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from . import published
+
+# --------------------------------------------------------------------------- the book's regimes
+
+#: The book's three deployment regimes: (name, w from, w to, the book's method).
+REGIMES = (
+    ("delivery truck", 0.0, 0.15, "amnl"),
+    ("airline 787", 0.15, 0.40, "gaba"),
+    ("cruise ship", 0.40, 1.0, "grace"),
+)
+#: The two band edges between the regimes.
+BANDS = (0.15, 0.40)
+
+SOURCE_BOOK = "book (published)"
+SOURCE_MEASURED = "measured here"
+#: Columns of a regime table: one row per (source, method).
+COLUMNS = ["source", "subset", "method", "seeds", "rmse", "nasa", "rmse_std", "nasa_std"]
+#: Display order of methods (the registry's order); unknown methods go last.
+METHOD_ORDER = ("baseline", "amnl", "gaba", "grace", "uncertainty", "gradnorm", "dwa")
+METHOD_LABELS = {
+    "baseline": "Baseline",
+    "amnl": "AMNL",
+    "gaba": "GABA",
+    "grace": "GRACE",
+    "uncertainty": "Uncertainty",
+    "gradnorm": "GradNorm",
+    "dwa": "DWA",
+}
+MAX_METHODS = 7  # 2**7 - 1 candidate sets are precomputed for the chart
+
+
+def label(method: str) -> str:
+    return METHOD_LABELS.get(method, method)
+
+
+def weight(c_late: float, c_early: float) -> float:
+    """w = c_late / (c_late + c_early): the share of the total cost that comes from lateness."""
+    c_late, c_early = float(c_late), float(c_early)
+    if c_late < 0 or c_early < 0 or c_late + c_early <= 0:
+        raise ValueError(f"costs must be >= 0 and not both 0, got {c_late}, {c_early}")
+    return c_late / (c_late + c_early)
+
+
+def regime(w: float) -> str:
+    """Name of the book's regime band that contains w (a band edge belongs to the band above)."""
+    if not 0.0 <= w <= 1.0:
+        raise ValueError(f"w must lie in [0, 1], got {w}")
+    for name, lo, hi, _ in REGIMES:
+        if lo <= w < hi:
+            return name
+    return REGIMES[-1][0]
+
+
+# --------------------------------------------------------------------------- J(w)
+
+
+def minmax(values) -> np.ndarray:
+    """Scale to [0, 1] over the candidates: best (lowest) 0, worst 1; all 0 if they are equal."""
+    v = np.asarray(values, dtype=np.float64)
+    span = v.max() - v.min()
+    return (v - v.min()) / span if span > 0 else np.zeros_like(v)
+
+
+def deployment_cost(w, rmse, nasa) -> np.ndarray:
+    """J(w) of every candidate: rows are the values of w, columns the methods."""
+    w = np.atleast_1d(np.asarray(w, dtype=np.float64))[:, None]
+    return (1 - w) * minmax(rmse) + w * minmax(nasa)
+
+
+def _lines(rmse, nasa) -> tuple[np.ndarray, np.ndarray]:
+    """J_i(w) = a_i + b_i w: intercepts a = RMSE~ and slopes b = NASA~ - RMSE~."""
+    r, n = minmax(rmse), minmax(nasa)
+    return r, n - r
+
+
+def _best(w: float, rmse, nasa) -> int:
+    """Index of the lowest J(w); a tie goes to the lower slope (the one that stays
+    lowest just above w), then to the earlier candidate."""
+    j = deployment_cost(w, rmse, nasa)[0]
+    _, b = _lines(rmse, nasa)
+    return min(range(len(j)), key=lambda i: (j[i], b[i], i))
+
+
+def winner(w: float, methods: Sequence[str], rmse, nasa) -> str:
+    """The method J chooses at w (ties as in :func:`switch_points`)."""
+    _check(methods, rmse, nasa)
+    return methods[_best(float(w), rmse, nasa)]
+
+
+class Switch(NamedTuple):
+    """At ``w`` the choice changes from ``before`` to ``after`` (``after`` wins from w on)."""
+
+    w: float
+    before: str
+    after: str
+
+
+def switch_points(methods: Sequence[str], rmse, nasa) -> list[Switch]:
+    """Every w in (0, 1] where the method with the lowest J changes, exactly.
+
+    Each J_i is a line a_i + b_i w, so the choice is the lower envelope of the
+    lines. Starting from the winner at w = 0, the next switch is the nearest
+    crossing with a line of lower slope: w = (a_j - a_i) / (b_i - b_j). Slopes
+    fall at every switch, so there are at most k - 1 of them.
+    """
+    _check(methods, rmse, nasa)
+    a, b = _lines(rmse, nasa)
+    current, here = _best(0.0, rmse, nasa), 0.0
+    out: list[Switch] = []
+    while True:
+        crossings = []
+        for j in range(len(a)):
+            if b[j] < b[current]:
+                w = (a[j] - a[current]) / (b[current] - b[j])
+                if here < w <= 1.0:
+                    crossings.append((w, b[j], j))
+        if not crossings:
+            return out
+        here, _, nxt = min(crossings)
+        out.append(Switch(float(here), methods[current], methods[nxt]))
+        current = nxt
+
+
+def choices(methods: Sequence[str], rmse, nasa) -> list[tuple[float, float, str]]:
+    """The choice as intervals: [(w from, w to, method), ...] covering [0, 1]."""
+    switches = switch_points(methods, rmse, nasa)
+    edges = [0.0, *(s.w for s in switches), 1.0]
+    names = [winner(0.0, methods, rmse, nasa), *(s.after for s in switches)]
+    return [(lo, hi, m) for lo, hi, m in zip(edges[:-1], edges[1:], names)]
+
+
+def _check(methods, rmse, nasa) -> None:
+    if not (len(methods) == len(rmse) == len(nasa)) or not len(methods):
+        raise ValueError("methods, rmse and nasa must be equally long and not empty")
+    if not np.all(np.isfinite(np.asarray(rmse, float))) or not np.all(
+        np.isfinite(np.asarray(nasa, float))
+    ):
+        raise ValueError("rmse and nasa must be finite numbers")
+
+
+# --------------------------------------------------------------------------- the figures
+
+
+def _ordered(methods: Iterable[str]) -> list[str]:
+    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
+    return sorted(dict.fromkeys(methods), key=lambda m: (rank.get(m, len(rank)), m))
+
+
+def published_table(subset: str = "FD002+FD004", seeds: int = 5) -> pd.DataFrame:
+    """The book's published means for ``subset`` (methods with both RMSE and NASA)."""
+    rows = []
+    for sub, method, rmse, nasa in published.BOOK:
+        if sub != subset or rmse is None or nasa is None:
+            continue
+        r_std, n_std = published.BOOK_STD.get((sub, method), (math.nan, math.nan))
+        rows.append((SOURCE_BOOK, subset, method, seeds, rmse, nasa, r_std, n_std))
+    if not rows:
+        raise ValueError(f"the book publishes no RMSE and NASA pairs for {subset!r}")
+    return _finish(pd.DataFrame(rows, columns=COLUMNS))
+
+
+def measured_table(
+    records, subset: str = "FD002+FD004", profile: str = "full", source: str = SOURCE_MEASURED
+) -> pd.DataFrame:
+    """Seed means and spreads of measured runs, as a regime table.
+
+    ``records``: result dicts (:func:`rulkit.results.load_results`), or a frame with
+    columns subset, method, seed, rmse, nasa (e.g. :func:`rulkit.report.runs_table`).
+    A combined subset such as ``"FD002+FD004"`` averages the subsets seed by seed
+    (only seeds run on every part count), then takes mean and standard deviation
+    over seeds, as the book's mean over FD002 and FD004 does. Empty when nothing fits.
+    """
+    if isinstance(records, pd.DataFrame):
+        runs = records.copy()
+    else:
+        runs = pd.DataFrame(
+            [
+                {
+                    "profile": r.get("profile"),
+                    "subset": r.get("subset"),
+                    "method": r.get("method"),
+                    "seed": r.get("seed"),
+                    "rmse": (r.get("test") or {}).get("rmse"),
+                    "nasa": (r.get("test") or {}).get("nasa"),
+                }
+                for r in records
+                if r.get("status", "ok") == "ok"
+            ],
+            columns=["profile", "subset", "method", "seed", "rmse", "nasa"],
+        )
+    if "profile" in runs and profile is not None:
+        runs = runs[runs.profile == profile]
+    parts = subset.split("+")
+    runs = runs[runs.subset.isin(parts)].dropna(subset=["rmse", "nasa"])
+    rows = []
+    for method, group in runs.groupby("method", sort=False):
+        per_seed = group.groupby(["seed", "subset"])[["rmse", "nasa"]].mean().unstack("subset")
+        per_seed = per_seed.dropna()  # seeds that ran on every part of the subset
+        if per_seed.empty or per_seed["rmse"].shape[1] != len(parts):
+            continue
+        rmse = per_seed["rmse"].mean(axis=1)
+        nasa = per_seed["nasa"].mean(axis=1)
+        n = len(rmse)
+        r_std = float(rmse.std(ddof=1)) if n > 1 else math.nan
+        n_std = float(nasa.std(ddof=1)) if n > 1 else math.nan
+        rows.append(
+            (source, subset, method, n, float(rmse.mean()), float(nasa.mean()), r_std, n_std)
+        )
+    return _finish(pd.DataFrame(rows, columns=COLUMNS))
+
+
+def regime_table(results_dir=None, subset: str = "FD002+FD004", profile: str = "full"):
+    """The book's figures, plus measured ones when ``results_dir`` holds result files."""
+    tables = [published_table(subset)]
+    if results_dir is not None:
+        from .results import load_results
+
+        try:
+            records = load_results(results_dir)
+        except OSError:
+            records = []
+        measured = measured_table(records, subset, profile)
+        if len(measured):
+            tables.append(measured)
+    return _finish(pd.concat(tables, ignore_index=True))
+
+
+def _finish(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.astype({"seeds": "int64", "rmse": float, "nasa": float})
+    table[["rmse_std", "nasa_std"]] = table[["rmse_std", "nasa_std"]].astype(float)
+    return table[COLUMNS].reset_index(drop=True)
+
+
+def check_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Validate a regime table; returns it with missing optional columns added."""
+    table = pd.DataFrame(table).copy()
+    for column, default in (("subset", ""), ("seeds", 1), ("rmse_std", math.nan)):
+        if column not in table:
+            table[column] = default
+    if "nasa_std" not in table:
+        table["nasa_std"] = math.nan
+    missing = [c for c in COLUMNS if c not in table]
+    if missing:
+        raise ValueError(f"regime table lacks columns {missing}")
+    if table.empty:
+        raise ValueError("regime table is empty")
+    if table.duplicated(["source", "method"]).any():
+        raise ValueError("regime table has several rows for one (source, method)")
+    if not np.isfinite(table[["rmse", "nasa"]].to_numpy(float)).all():
+        raise ValueError("regime table has missing or infinite RMSE / NASA values")
+    if table.method.nunique() > MAX_METHODS:
+        raise ValueError(f"at most {MAX_METHODS} methods, got {table.method.nunique()}")
+    return _finish(table)
+
+
+def candidate_sets(table: pd.DataFrame) -> pd.DataFrame:
+    """Switch points of every source and every non-empty candidate set.
+
+    Candidate set ``mask`` holds the k-th method of :data:`METHOD_ORDER` (among those in
+    the table) when bit k is set; a method a source lacks is ignored. Columns: source,
+    mask, methods (comma-separated), first (the choice at w = 0), k (switch number, -1
+    for a set without switches), w, before, after.
+    """
+    table = check_table(table)
+    methods = _ordered(table.method)
+    rows = []
+    for source, part in table.groupby("source", sort=False):
+        part = part.set_index("method")
+        for mask in range(1, 2 ** len(methods)):
+            chosen = [m for i, m in enumerate(methods) if mask >> i & 1 and m in part.index]
+            if not chosen:
+                continue
+            sw = switch_points(chosen, part.loc[chosen, "rmse"], part.loc[chosen, "nasa"])
+            first = winner(0.0, chosen, part.loc[chosen, "rmse"], part.loc[chosen, "nasa"])
+            base = {"source": source, "mask": mask, "methods": ",".join(chosen), "first": first}
+            if not sw:
+                rows.append({**base, "k": -1, "w": math.nan, "before": first, "after": first})
+            for k, s in enumerate(sw):
+                rows.append({**base, "k": k, "w": s.w, "before": s.before, "after": s.after})
+    return pd.DataFrame(rows)
+
+
+def _envelopes(table: pd.DataFrame) -> list[dict]:
+    """The lower envelope (the chosen J) of every source and candidate set, as polylines."""
+    methods = _ordered(table.method)
+    out = []
+    for source, part in table.groupby("source", sort=False):
+        part = part.set_index("method")
+        for mask in range(1, 2 ** len(methods)):
+            chosen = [m for i, m in enumerate(methods) if mask >> i & 1 and m in part.index]
+            if not chosen:
+                continue
+            rmse, nasa = part.loc[chosen, "rmse"], part.loc[chosen, "nasa"]
+            r, n = minmax(rmse), minmax(nasa)
+            spans = choices(chosen, rmse, nasa)
+            points = [(lo, chosen.index(m)) for lo, _, m in spans] + [
+                (1.0, chosen.index(spans[-1][2]))
+            ]
+            for seq, (w, k) in enumerate(points):
+                j = (1 - w) * r[k] + w * n[k]
+                out.append({"source": source, "mask": mask, "seq": seq, "x": w, "j": float(j)})
+    return out
+
+
+# --------------------------------------------------------------------------- the static figure
+
+
+def chooser_figure(
+    table: pd.DataFrame | None = None,
+    source: str | None = None,
+    methods: Sequence[str] | None = None,
+    ax=None,
+    title: str | None = None,
+):
+    """J(w) of each candidate as a matplotlib figure: the chosen method drawn bold,
+    switch points dashed, the book's regimes shaded, +-1 std bands where known."""
+    import matplotlib.pyplot as plt
+
+    from .plots import METHOD_COLORS
+
+    table = check_table(published_table() if table is None else table)
+    source = source if source is not None else table.source.iloc[0]
+    part = table[table.source == source].set_index("method")
+    if part.empty:
+        raise ValueError(f"no rows for source {source!r}; sources: {sorted(set(table.source))}")
+    chosen = [m for m in _ordered(part.index) if methods is None or m in methods]
+    if not chosen:
+        raise ValueError("no candidate methods left")
+    part = part.loc[chosen]
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig = fig or ax.figure
+    shades = ["#fde0c5", "#d9ecf2", "#e3f1dc"]
+    for (name, lo, hi, _), shade in zip(REGIMES, shades):
+        ax.axvspan(lo, hi, color=shade, zorder=0)
+        ax.text((lo + hi) / 2, 1.13, name, ha="center", va="bottom", fontsize=8)
+    r, n = minmax(part.rmse), minmax(part.nasa)
+    r_span = max(part.rmse.max() - part.rmse.min(), 0) or 1.0
+    n_span = max(part.nasa.max() - part.nasa.min(), 0) or 1.0
+    w = np.array([0.0, 1.0])
+    for k, m in enumerate(chosen):
+        color = METHOD_COLORS.get(m, "k")
+        j = (1 - w) * r[k] + w * n[k]
+        ax.plot(w, j, color=color, lw=1.2, label=label(m))
+        spread = (1 - w) * np.nan_to_num(part.rmse_std.iloc[k] / r_span) + w * np.nan_to_num(
+            part.nasa_std.iloc[k] / n_span
+        )
+        if spread.any():
+            ax.fill_between(w, j - spread, j + spread, color=color, alpha=0.12, lw=0)
+    for lo, hi, m in choices(chosen, part.rmse, part.nasa):
+        k = chosen.index(m)
+        seg = np.array([lo, hi])
+        ax.plot(seg, (1 - seg) * r[k] + seg * n[k], color=METHOD_COLORS.get(m, "k"), lw=4)
+    for s in switch_points(chosen, part.rmse, part.nasa):
+        ax.axvline(s.w, color="k", lw=0.8, ls="--")
+        ax.text(s.w, -0.06, f"{s.w:.3f}", ha="center", va="top", fontsize=8)
+    ax.set(xlim=(0, 1), ylim=(-0.12, 1.12), xlabel="w = c_late / (c_late + c_early)")
+    ax.set_ylabel("J(w), bold: chosen")
+    seeds = int(part.seeds.max())
+    ax.set_title(
+        title or f"J(w): {source}, {part.subset.iloc[0]} ({seeds} seed{'s' * (seeds != 1)})",
+        fontsize=10,
+        pad=16,
+    )
+    ax.legend(fontsize=8, loc="center right")
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- the interactive chart
+
+VEGALITE_VERSION = "6.4.1"  # the schema the spec is written for
+VEGALITE_MAJOR_MINOR = "6.4"  # what the book bundles (vl-convert's bundle of this version)
+#: Where Jupyter and Colab load Vega from (the book rewrites this to its local bundle).
+CDN_LIBS = (
+    "https://cdn.jsdelivr.net/npm/vega@6",
+    f"https://cdn.jsdelivr.net/npm/vega-lite@{VEGALITE_VERSION}",
+    "https://cdn.jsdelivr.net/npm/vega-embed@7",
+)
+CHART_CLASS = "rulkit-chooser"
+_STYLE = (
+    ".rulkit-chooser .vega-bindings{display:flex;flex-wrap:wrap;gap:.25em 1.2em;"
+    "font-size:.9em;margin-top:.4em}"
+    ".rulkit-chooser .vega-bind-name{margin-right:.35em}"
+    ".rulkit-chooser .vega-bind input[type=range]{vertical-align:middle}"
+)
+
+
+def chooser_spec(
+    table: pd.DataFrame | None = None,
+    w: float = 0.3,
+    c_late: float = 3.0,
+    c_early: float = 1.0,
+    width: int = 500,
+    height: int = 300,
+) -> dict:
+    """The Vega-Lite spec of the chooser (a plain dict; no Altair needed).
+
+    Everything the reader changes is a Vega-Lite parameter bound to an input: the
+    slider ``w_set`` (or the costs ``c_late``, ``c_early`` when ``mode`` is
+    "costs"), one checkbox ``use_<method>`` per method and, with several sources,
+    the selector ``source``. J(w), its normalisation over the ticked methods and
+    the winner are computed in the browser with the same formulas as here; the
+    switch points of every candidate set are precomputed by :func:`switch_points`.
+    """
+    from .plots import METHOD_COLORS
+
+    table = check_table(published_table() if table is None else table)
+    methods = _ordered(table.method)
+    sources = list(dict.fromkeys(table.source))
+    bits = {m: 1 << i for i, m in enumerate(methods)}
+    rows = [
+        {
+            "source": t.source,
+            "subset": t.subset,
+            "method": t.method,
+            "label": label(t.method),
+            "order": methods.index(t.method),
+            "bit": bits[t.method],
+            "seeds": int(t.seeds),
+            "rmse": float(t.rmse),
+            "nasa": float(t.nasa),
+            "rmse_std": None if math.isnan(t.rmse_std) else float(t.rmse_std),
+            "nasa_std": None if math.isnan(t.nasa_std) else float(t.nasa_std),
+        }
+        for t in table.itertuples()
+    ]
+    sets = candidate_sets(table)
+    switches = [
+        {
+            "source": s.source,
+            "mask": int(s.mask),
+            "w": float(s.w),
+            "text": f"{label(s.before)} → {label(s.after)}: {s.w:.3f}",
+            "k": int(s.k),
+        }
+        for s in sets.itertuples()
+        if s.k >= 0
+    ]
+    labels = [label(m) for m in methods]
+    colors = [METHOD_COLORS.get(m, "#000000") for m in methods]
+    band_colors = ["#fde0c5", "#d9ecf2", "#e3f1dc"]
+    bands = [
+        {"name": name, "lo": lo, "hi": hi, "mid": (lo + hi) / 2, "book": label(book)}
+        for name, lo, hi, book in REGIMES
+    ]
+    mask_expr = " + ".join(f"(use_{m} ? {bits[m]} : 0)" for m in methods)
+    (r0, *_), (r1, *_), (r2, *_) = REGIMES
+    regime_expr = f"w < {BANDS[0]} ? '{r0}' : w < {BANDS[1]} ? '{r1}' : '{r2}'"
+    spread_param = {"name": "show_spread", "value": True}
+    if table[["rmse_std", "nasa_std"]].notna().any().any():
+        spread_param["bind"] = {"input": "checkbox", "name": "spread over seeds (±1 std) "}
+    params = [
+        {
+            "name": "mode",
+            "value": "w",
+            "bind": {
+                "input": "radio",
+                "options": ["w", "costs"],
+                "labels": ["move w", "set the costs"],
+                "name": "control: ",
+            },
+        },
+        {
+            "name": "w_set",
+            "value": float(w),
+            "bind": {"input": "range", "min": 0, "max": 1, "step": 0.001, "name": "w "},
+        },
+        {
+            "name": "c_late",
+            "value": float(c_late),
+            "bind": {"input": "range", "min": 0, "max": 10, "step": 0.1, "name": "c_late "},
+        },
+        {
+            "name": "c_early",
+            "value": float(c_early),
+            "bind": {"input": "range", "min": 0, "max": 10, "step": 0.1, "name": "c_early "},
+        },
+        {
+            "name": "w",
+            "expr": "mode == 'costs' ? (c_late + c_early > 0 ? c_late / (c_late + c_early) : 0.5)"
+            " : w_set",
+        },
+        *(
+            {
+                "name": f"use_{m}",
+                "value": True,
+                "bind": {"input": "checkbox", "name": f"{label(m)} "},
+            }
+            for m in methods
+        ),
+        {"name": "mask", "expr": mask_expr},
+        spread_param,
+        {"name": "regime", "expr": regime_expr},
+    ]
+    source_param = {"name": "source", "value": sources[0]}
+    if len(sources) > 1:
+        source_param["bind"] = {"input": "select", "options": sources, "name": "figures: "}
+    params.insert(0, source_param)
+
+    x = {
+        "field": "x",
+        "type": "quantitative",
+        "scale": {"domain": [0, 1]},
+        "title": "w = c_late / (c_late + c_early)",
+    }
+    y_scale = {"domain": [-0.12, 1.12], "clamp": True}
+    color = {
+        "field": "label",
+        "type": "nominal",
+        "scale": {"domain": labels, "range": colors},
+        "legend": {
+            "title": "method",
+            "orient": "right",
+            "symbolType": "stroke",
+            "symbolOpacity": 1,
+            "symbolStrokeWidth": 3,
+        },
+    }
+    # +-1 standard deviation of each measure, normalised like the means (0 if unknown)
+    spread = (
+        "(1 - datum.x) * (datum.rmse_std === null || !(datum.rspan > 0) ? 0"
+        " : datum.rmse_std / datum.rspan)"
+        " + datum.x * (datum.nasa_std === null || !(datum.nspan > 0) ? 0"
+        " : datum.nasa_std / datum.nspan)"
+    )
+    candidates = {
+        "name": "candidates",
+        "data": {"name": "methods"},
+        "transform": [
+            {"filter": "datum.source == source && floor(mask / datum.bit) % 2 == 1"},
+            {
+                "joinaggregate": [
+                    {"op": "min", "field": "rmse", "as": "rmin"},
+                    {"op": "max", "field": "rmse", "as": "rmax"},
+                    {"op": "min", "field": "nasa", "as": "nmin"},
+                    {"op": "max", "field": "nasa", "as": "nmax"},
+                ]
+            },
+            # the same arithmetic as minmax() and deployment_cost()
+            {"calculate": "datum.rmax - datum.rmin", "as": "rspan"},
+            {"calculate": "datum.nmax - datum.nmin", "as": "nspan"},
+            {
+                "calculate": "datum.rspan > 0 ? (datum.rmse - datum.rmin) / datum.rspan : 0",
+                "as": "r",
+            },
+            {
+                "calculate": "datum.nspan > 0 ? (datum.nasa - datum.nmin) / datum.nspan : 0",
+                "as": "n",
+            },
+            {"calculate": "(1 - w) * datum.r + w * datum.n", "as": "j_now"},
+            {"calculate": "datum.n - datum.r", "as": "slope"},
+            {
+                "window": [{"op": "row_number", "as": "rank"}],
+                "sort": [
+                    {"field": "j_now", "order": "ascending"},
+                    {"field": "slope", "order": "ascending"},
+                    {"field": "order", "order": "ascending"},
+                ],
+            },
+            {"calculate": "datum.rank == 1", "as": "chosen"},
+        ],
+        "layer": [
+            {  # each method's J as a line from w = 0 to w = 1, with its +-1 std band
+                "transform": [
+                    {"fold": ["r", "n"], "as": ["end", "j"]},
+                    {"calculate": "datum.end == 'r' ? 0 : 1", "as": "x"},
+                    {"calculate": f"datum.j - ({spread})", "as": "lo"},
+                    {"calculate": f"datum.j + ({spread})", "as": "hi"},
+                ],
+                "layer": [
+                    {
+                        "name": "spread",
+                        "mark": {
+                            "type": "area",
+                            "opacity": {"expr": "show_spread ? 0.1 : 0"},
+                            "clip": True,
+                        },
+                        "encoding": {
+                            "x": x,
+                            "y": {
+                                "field": "lo",
+                                "type": "quantitative",
+                                "scale": y_scale,
+                                "title": "J(w)",
+                            },
+                            "y2": {"field": "hi"},
+                            "color": color,
+                            "detail": {"field": "method"},
+                        },
+                    },
+                    {
+                        "name": "lines",
+                        "mark": {"type": "line", "clip": True},
+                        "encoding": {
+                            "x": x,
+                            "y": {
+                                "field": "j",
+                                "type": "quantitative",
+                                "scale": y_scale,
+                                "title": "J(w)",
+                            },
+                            "color": color,
+                            "strokeWidth": {
+                                "condition": {"test": "datum.chosen", "value": 5},
+                                "value": 1.5,
+                            },
+                            "tooltip": [
+                                {"field": "label", "title": "method"},
+                                {"field": "rmse", "title": "RMSE", "format": ".2f"},
+                                {"field": "nasa", "title": "NASA", "format": ".1f"},
+                                {"field": "seeds", "title": "seeds"},
+                            ],
+                        },
+                    },
+                ],
+            },
+            {  # the chosen method at the current w
+                "name": "chosen_point",
+                "transform": [
+                    {"filter": "datum.chosen"},
+                    {"calculate": "w", "as": "x"},
+                ],
+                "mark": {"type": "point", "filled": True, "size": 120, "stroke": "black"},
+                "encoding": {
+                    "x": x,
+                    "y": {
+                        "field": "j_now",
+                        "type": "quantitative",
+                        "scale": y_scale,
+                        "title": "J(w)",
+                    },
+                    "color": color,
+                },
+            },
+            {  # the read-out the browser test checks: "chosen: <method>"
+                "name": "chosen_label",
+                "transform": [
+                    {"filter": "datum.chosen"},
+                    {
+                        "calculate": "'w = ' + format(w, '.3f') + ' (' + regime + '): J chooses '"
+                        " + datum.label",
+                        "as": "text",
+                    },
+                ],
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "baseline": "top",
+                    "fontSize": 13,
+                    "fontWeight": "bold",
+                    "dx": 4,
+                    "dy": 4,
+                },
+                "encoding": {
+                    "x": {"datum": 0, "type": "quantitative", "scale": {"domain": [0, 1]}},
+                    "y": {"datum": 1.12, "type": "quantitative", "scale": y_scale, "title": "J(w)"},
+                    "text": {"field": "text"},
+                    "color": color,
+                },
+            },
+        ],
+    }
+    layers = [
+        {  # the book's regime bands
+            "name": "bands",
+            "data": {"values": bands},
+            "layer": [
+                {
+                    "mark": {"type": "rect", "opacity": 0.7},
+                    "encoding": {
+                        "x": {"field": "lo", "type": "quantitative", "scale": {"domain": [0, 1]}},
+                        "x2": {"field": "hi"},
+                        "color": {
+                            "field": "name",
+                            "type": "nominal",
+                            "scale": {"domain": [b["name"] for b in bands], "range": band_colors},
+                            "legend": None,
+                        },
+                        "tooltip": [
+                            {"field": "name", "title": "book's regime"},
+                            {"field": "book", "title": "book's method"},
+                        ],
+                    },
+                },
+                {
+                    "mark": {"type": "text", "baseline": "bottom", "dy": -3, "fontSize": 10},
+                    "encoding": {
+                        "x": {"field": "mid", "type": "quantitative"},
+                        "y": {"value": height},
+                        "text": {"field": "name"},
+                    },
+                },
+            ],
+        },
+        {  # the switch points of the ticked candidate set
+            "name": "switches",
+            "data": {"name": "switches"},
+            "transform": [{"filter": "datum.source == source && datum.mask == mask"}],
+            "layer": [
+                {
+                    "name": "switch_rules",
+                    "mark": {"type": "rule", "strokeDash": [5, 4], "color": "black"},
+                    "encoding": {"x": {"field": "w", "type": "quantitative"}},
+                },
+                {
+                    "name": "switch_labels",
+                    "mark": {
+                        "type": "text",
+                        "angle": 270,
+                        "align": "center",
+                        "baseline": "bottom",
+                        "dy": -3,
+                        "fontSize": 10,
+                    },
+                    "encoding": {
+                        "x": {"field": "w", "type": "quantitative"},
+                        "y": {"value": height * 0.3},
+                        "text": {"field": "text"},
+                    },
+                },
+            ],
+        },
+        {  # the chosen J over all w: the lower envelope of the lines
+            "name": "envelope",
+            "data": {"name": "envelope"},
+            "transform": [{"filter": "datum.source == source && datum.mask == mask"}],
+            "mark": {"type": "line", "color": "black", "strokeDash": [2, 2], "strokeWidth": 1.5},
+            "encoding": {
+                "x": x,
+                "y": {"field": "j", "type": "quantitative", "scale": y_scale, "title": "J(w)"},
+                "order": {"field": "seq"},
+            },
+        },
+        candidates,
+        {  # the current w
+            "name": "now",
+            "data": {"values": [{}]},
+            "transform": [{"calculate": "w", "as": "x"}],
+            "mark": {"type": "rule", "color": "#444444", "strokeWidth": 1},
+            "encoding": {"x": x},
+        },
+    ]
+    return {
+        "$schema": f"https://vega.github.io/schema/vega-lite/v{VEGALITE_VERSION.split('.')[0]}.json",
+        "description": "J(w) of each candidate method; the lowest is chosen (book chapter 13)",
+        "width": width,
+        "height": height,
+        "params": params,
+        "datasets": {"methods": rows, "switches": switches, "envelope": _envelopes(table)},
+        "layer": layers,
+        "resolve": {"scale": {"color": "independent"}},
+        "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 11}},
+        "title": {
+            "text": "J(w) = (1 - w) RMSE~ + w NASA~ : the lowest J is chosen",
+            "subtitle": "shaded: the book's regimes; dashed: switch points of the ticked methods",
+        },
+        "usermeta": {"rulkit": {"methods": methods, "sources": sources}},
+    }
+
+
+_LOADER = """\
+(function (root) {
+  if (!root) { return; }
+  var chart = root.querySelector(".rulkit-chooser-chart");
+  var spec = JSON.parse(root.querySelector("script.rulkit-chooser-spec").textContent);
+  var libs = JSON.parse(root.querySelector("script.rulkit-chooser-libs").textContent);
+  function fail(message) {
+    root.setAttribute("data-state", "error");
+    chart.textContent = "The interactive chart could not be shown (" + message + ").";
+  }
+  function show() {
+    window.vegaEmbed(chart, spec, {actions: false, renderer: "svg"}).then(function (result) {
+      root.rulkitView = result.view;
+      root.setAttribute("data-state", "ready");
+    }).catch(function (err) { fail(String(err)); });
+  }
+  function loadAll() {  // one script after the other; shared by all charts of the page
+    return libs.reduce(function (ready, src) {
+      return ready.then(function () {
+        return new Promise(function (resolve, reject) {
+          var s = document.createElement("script");
+          s.src = src;
+          s.onload = resolve;
+          s.onerror = function () { reject(new Error("could not load " + src)); };
+          document.head.appendChild(s);
+        });
+      });
+    }, Promise.resolve());
+  }
+  if (window.vegaEmbed) { show(); return; }
+  if (typeof define === "function" && define.amd && libs.length === 3) {  // RequireJS pages
+    requirejs.config({paths: {"vega": libs[0] + "?noext", "vega-lite": libs[1] + "?noext",
+                              "vega-embed": libs[2] + "?noext"}});
+    require(["vega-embed"], function (embed) { window.vegaEmbed = embed; show(); },
+            function (err) { fail(String(err)); });
+    return;
+  }
+  window.rulkitVegaLoading = window.rulkitVegaLoading || loadAll();
+  window.rulkitVegaLoading.then(function () {
+    if (window.vegaEmbed) { show(); } else { fail("vegaEmbed is missing"); }
+  }, function (err) { fail(String(err)); });
+})(document.currentScript ? document.currentScript.parentElement
+                          : document.getElementById("%(id)s"));
+"""
+
+
+def _json_for_script(value) -> str:
+    """JSON that is safe inside a <script> element."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class ChooserChart:
+    """The interactive chooser as a notebook output (HTML that draws a Vega-Lite chart).
+
+    In Jupyter and Colab the page loads Vega from the jsDelivr CDN, as Altair's own
+    HTML output does; the book's Sphinx extension (``book/_ext/rulkit_book.py``)
+    rewrites that list to the copy bundled into ``_static``, so the rendered book
+    needs no network. The HTML is deterministic: the same figures give the same bytes.
+    """
+
+    def __init__(self, spec: dict, table: pd.DataFrame):
+        self.spec = spec
+        self.table = table
+
+    @property
+    def id(self) -> str:
+        digest = hashlib.sha1(_json_for_script(self.spec).encode()).hexdigest()[:12]
+        return f"{CHART_CLASS}-{digest}"
+
+    def to_html(self, libs: Sequence[str] = CDN_LIBS) -> str:
+        summary = html.escape(self.summary())
+        return (
+            f'<div class="{CHART_CLASS}" id="{self.id}" data-state="loading">\n'
+            f"<style>{_STYLE}</style>\n"
+            f'<div class="rulkit-chooser-chart"><p>{summary}</p></div>\n'
+            f'<script type="application/json" class="rulkit-chooser-spec">'
+            f"{_json_for_script(self.spec)}</script>\n"
+            f'<script type="application/json" class="rulkit-chooser-libs">'
+            f"{_json_for_script(list(libs))}</script>\n"
+            f"<script>\n{_LOADER % {'id': self.id}}</script>\n</div>\n"
+        )
+
+    def summary(self) -> str:
+        lines = []
+        for source, part in self.table.groupby("source", sort=False):
+            part = part.set_index("method").loc[_ordered(part.method)]
+            sw = switch_points(list(part.index), part.rmse, part.nasa)
+            first = winner(0.0, list(part.index), part.rmse, part.nasa)
+            steps = "".join(f", from w = {s.w:.3f} {label(s.after)}" for s in sw)
+            lines.append(f"{source}: J chooses {label(first)}{steps}.")
+        return " ".join(lines)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.to_html(), "text/plain": f"Regime chooser. {self.summary()}"}
+
+    def save_html(self, path, libs: Sequence[str] | None = None) -> None:
+        """A standalone page; with ``libs=None`` Vega is inlined (needs vl-convert-python)."""
+        if libs is None:
+            import vl_convert
+
+            bundle = vl_convert.javascript_bundle(vl_version=VEGALITE_MAJOR_MINOR)
+            body = self.to_html(libs=[]).replace(
+                "<script>\n", f"<script>\n{bundle}\n</script>\n<script>\n", 1
+            )
+        else:
+            body = self.to_html(libs)
+        head = '<!doctype html>\n<html><head><meta charset="utf-8"></head><body>\n'
+        page = f"{head}{body}</body></html>\n"
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+
+
+def chooser_chart(table: pd.DataFrame | None = None, **spec_options) -> ChooserChart:
+    """The interactive regime chooser for ``table`` (default: the book's FD002+FD004 means).
+
+    Display it in a notebook (it is the cell's output). Options go to :func:`chooser_spec`.
+    """
+    table = check_table(published_table() if table is None else table)
+    return ChooserChart(chooser_spec(table, **spec_options), table)
