@@ -18,7 +18,7 @@ help:
 	@echo "make test      set up .venv and run lint, unit tests, nbval, book build, browser test"
 	@echo "make demo      set up .venv and train the smoke profile on FD001 (about a minute on a CPU)"
 	@echo "make notebooks re-execute every notebook in place (authors; needs the C-MAPSS files)"
-	@echo "make student   regenerate the student copies (exercise solutions removed)"
+	@echo "make student   regenerate notebooks/student/ with nbgrader (scripts/grading.py student)"
 	@echo "make bench     run the CPU benchmarks in benchmarks/"
 	@echo "make gpu-session  the GPU session: benchmark + priority grid, state banked under OUT"
 	@echo "make campaign  start or continue the FD001 CPU campaign in the background (results/campaign.log)"
@@ -64,7 +64,7 @@ sync: setup
 	$(BIN)/jupytext --sync $(NB)
 
 student: setup
-	$(BIN)/python scripts/make_student_notebooks.py
+	$(BIN)/python scripts/grading.py student
 
 bench: setup
 	$(BIN)/python benchmarks/bench_prepare.py

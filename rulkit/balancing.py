@@ -1,4 +1,5 @@
-"""Task balancing: how much each task pulls on the shared backbone (book chapters 12, 17-21).
+"""Task balancing: how much each task pulls on the shared backbone (book section 12.1;
+GABA chapters 17-19, GRACE 20-23).
 
 A *balancer* turns the two task losses into one update. Fixed weights (the
 baseline and AMNL), GABA and the three reference methods the book compares
@@ -104,7 +105,7 @@ class FixedWeights(Balancer):
 
 
 class GABA(Balancer):
-    """Gradient-Aware Balanced Adaptation: weights inversely proportional to each task's
+    """GABA, the Gradient-Aware Balanced Approach: weights inversely proportional to each task's
     gradient norm on the shared backbone, so both tasks pull on it equally hard.
 
     Each step: raw = inverse_norm_weights(g); ema <- beta * ema + (1 - beta) * raw

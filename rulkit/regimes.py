@@ -26,6 +26,7 @@ import html
 import json
 import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -242,20 +243,48 @@ def measured_table(
     return _finish(pd.DataFrame(rows, columns=COLUMNS))
 
 
-def regime_table(results_dir=None, subset: str = "FD002+FD004", profile: str = "full"):
-    """The book's figures, plus measured ones when ``results_dir`` holds result files."""
-    tables = [published_table(subset)]
-    if results_dir is not None:
-        from .results import load_results
+def regime_table(
+    results_dir=None, subset: str = "FD002+FD004", profile: str = "full", fallback: bool = True
+):
+    """The book's figures, plus this project's measured ones where there are any.
 
+    Measured figures come from the result files in ``results_dir``. When it holds none
+    (a notebook opened on Colab, where ``../results`` does not exist) and ``fallback`` is
+    true, they come from :func:`rulkit.results.load_measured`: the ``results/`` folder of
+    a checkout, else the summary shipped inside the package (``rulkit/measured.json``).
+    ``table.attrs["figures_from"]`` says where the figures came from (a few short lines).
+    """
+    from . import results as _results
+
+    tables = [published_table(subset)]
+    where = None
+    if results_dir is not None:
+        folder = Path(results_dir)
+        has_files = folder.is_dir() and any(folder.glob("*.json"))
         try:
-            records = load_results(results_dir)
+            if has_files or not fallback:
+                records = _results.load_results(folder) if has_files else []
+                where = f"the result files in {folder}" if has_files else f"{folder} (no files)"
+            else:
+                records, where = _results.load_measured()
         except OSError:
             records = []
         measured = measured_table(records, subset, profile)
         if len(measured):
             tables.append(measured)
-    return _finish(pd.concat(tables, ignore_index=True))
+    table = _finish(pd.concat(tables, ignore_index=True))
+    note = [f"{SOURCE_BOOK!r}: the book's {subset} means."]
+    if len(tables) > 1:
+        seeds = tables[1].seeds
+        count = f"{seeds.min()}" + ("" if seeds.min() == seeds.max() else f" to {seeds.max()}")
+        note.append(
+            f"{SOURCE_MEASURED!r}: seed means of {profile}-profile runs ({count} seeds per"
+            f" method),\n  from {where}."
+        )
+    elif where is not None:
+        note.append(f"No {profile}-profile {subset} runs measured here yet; searched\n  {where}.")
+    table.attrs["figures_from"] = "\n".join(note)
+    return table
 
 
 def _finish(table: pd.DataFrame) -> pd.DataFrame:

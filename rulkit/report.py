@@ -272,6 +272,19 @@ def comparison_table(summary: pd.DataFrame, profile: str = "full") -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def beside_book(records: list[dict], subset: str = "FD001", methods=None) -> pd.DataFrame:
+    """The book's published figures of one subset beside this project's full-recipe
+    measurements of the same cells, where they exist (the method chapters' tables)."""
+    full = [r for r in records if config_label(r) == "full" and r["subset"] == subset]
+    if full:
+        summary = summary_table(full, n_boot=200)
+    else:  # nothing measured yet: the book's cells alone
+        summary = pd.DataFrame(columns=["profile", "subset", "method"])
+    table = comparison_table(summary, "full")
+    keep = (table.subset == subset) & (methods is None or table.method.isin(methods))
+    return table[keep].reset_index(drop=True)
+
+
 def literature_table() -> pd.DataFrame:
     """The standard-protocol figures of LITERATURE.md, as published."""
     rows = []

@@ -400,9 +400,9 @@ def test_book_in_browser(server, browser):
 
 # --------------------------------------------------------------------------- the regime chooser
 
-# The page that holds the interactive regime chooser (rulkit.regimes.chooser_chart).
-# Phase 1 of issue 11: the prototype page; it becomes notebooks/06_accuracy_vs_safety.html.
-CHOOSER_PAGE = "book/chooser_demo.html"
+# The page that holds the interactive regime chooser (rulkit.regimes.chooser_chart):
+# chapter 13's notebook.
+CHOOSER_PAGE = "notebooks/06_accuracy_vs_safety.html"
 CDN_HOSTS = ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com", "esm.sh", "skypack.dev")
 SLIDER_STEP = 0.001  # the step of the w slider in rulkit.regimes.chooser_spec
 
@@ -464,10 +464,50 @@ def test_regime_chooser_in_browser(server, browser):
     """The chooser draws from the bundled Vega (no CDN), and the highlighted method
     changes exactly at each switch point that rulkit.regimes computes, for every
     source, for the full candidate set and with each method unticked in turn."""
+    assert CHOOSER_PAGE in toc_pages(), f"{CHOOSER_PAGE} is not in _toc.yml"
+    check_chooser_page(server, browser, CHOOSER_PAGE, screenshot=True)
+
+
+def test_regime_chooser_with_measured_figures(server, browser):
+    """The same with two sources, as when results/ holds full runs: the source menu
+    switches the figures, and the spread over seeds is drawn. The figures of the second
+    source are invented; the page uses the book's bundled Vega and is removed after."""
+    import pandas as pd
+
+    from rulkit import regimes
+
+    book_page = (HTML / CHOOSER_PAGE).read_text(encoding="utf-8")
+    libs = json.loads(book_page.split('class="rulkit-chooser-libs">')[1].split("</script>")[0])
+    invented = pd.DataFrame(
+        {
+            "source": regimes.SOURCE_MEASURED,
+            "subset": "FD002+FD004",
+            "method": ["baseline", "amnl", "gaba", "grace"],
+            "seeds": 3,
+            "rmse": [8.40, 7.60, 7.95, 7.85],
+            "nasa": [410.0, 430.0, 250.0, 265.0],
+            "rmse_std": [0.30, 0.25, 0.35, 0.30],
+            "nasa_std": [40.0, 45.0, 20.0, 25.0],
+        }
+    )
+    table = pd.concat([regimes.published_table("FD002+FD004"), invented], ignore_index=True)
+    name = "rulkit-test-chooser-two-sources.html"  # at the root of the build, like index.html
+    path = HTML / name
+    regimes.chooser_chart(table).save_html(path, libs=[libs[0].removeprefix("../")])
+    try:
+        spread = check_chooser_page(server, browser, name, spread_of=regimes.SOURCE_MEASURED)
+    finally:
+        path.unlink()
+    assert spread > 0, "no band of the spread over seeds is drawn for the measured figures"
+
+
+def check_chooser_page(server, browser, page_path, screenshot=False, spread_of=None) -> int:
+    """Drive the chooser on ``page_path`` (relative to _build/html) as the tests above say;
+    returns the number of spread bands drawn for the source ``spread_of``."""
     from rulkit import regimes
     from rulkit.plots import METHOD_COLORS
 
-    assert CHOOSER_PAGE in toc_pages(), f"{CHOOSER_PAGE} is not in _toc.yml"
+    CHOOSER_PAGE = page_path  # noqa: N806 (the messages below name the page)
     page = (HTML / CHOOSER_PAGE).read_text(encoding="utf-8")
     assert 'class="rulkit-chooser"' in page, f"{CHOOSER_PAGE} holds no regime chooser"
     block = page.split('class="rulkit-chooser"', 1)[1].split("</script>\n</div>", 1)[0]
@@ -500,6 +540,9 @@ def test_regime_chooser_in_browser(server, browser):
 
     spec = json.loads(page.split('class="rulkit-chooser-spec">')[1].split("</script>")[0])
     every = [p["name"][4:] for p in spec["params"] if p["name"].startswith("use_")]
+    # the source menu is there only when the chart has several sources (book and measured)
+    menu = any(p["name"] == "source" and "bind" in p for p in spec["params"])
+    pick = lambda source: [["source", source]] if menu else []  # noqa: E731
     probe = lambda settings: browser.evaluate(f"__chooser.probe({json.dumps(settings)})")  # noqa: E731
 
     def chosen(reading) -> str:
@@ -517,7 +560,7 @@ def test_regime_chooser_in_browser(server, browser):
             k = [fig["methods"].index(m) for m in methods]
             rmse, nasa = [fig["rmse"][i] for i in k], [fig["nasa"][i] for i in k]
             ticks = [[f"use_{m}", m in methods] for m in every]
-            base = [["source", source], ["mode", "w"], *ticks]
+            base = [*pick(source), ["mode", "w"], *ticks]
             switches = regimes.switch_points(methods, rmse, nasa)
             reading = probe([*base, ["w_set", 0.0]])
             assert reading["rules"] == len(switches), (source, methods, reading)
@@ -547,11 +590,30 @@ def test_regime_chooser_in_browser(server, browser):
     assert reading["label"].startswith("w = 0.750"), reading
     assert abs(reading["w"] - 0.75) < 1e-12, reading
 
-    shot = os.environ.get("RULKIT_CHOOSER_SCREENSHOT")
+    bands = 0
+    if spread_of is not None:
+        assert menu, f"{CHOOSER_PAGE}: several sources but no source menu"
+        probe(
+            [*pick(spread_of), ["mode", "w"], ["w_set", 0.3], *[[f"use_{m}", True] for m in every]]
+        )
+        bands = browser.evaluate(  # a band is taller than its method's line (same colour)
+            """(() => {
+              const root = document.querySelector(".rulkit-chooser");
+              const line = {};
+              root.querySelectorAll("svg g.lines_marks path").forEach((p) => {
+                line[p.getAttribute("stroke")] = p.getBBox().height;
+              });
+              return Array.from(root.querySelectorAll("svg g.spread_marks path")).filter((p) =>
+                parseFloat(p.getAttribute("opacity") ?? 1) > 0 &&
+                p.getBBox().height > (line[p.getAttribute("fill")] ?? Infinity) + 2).length;
+            })()"""
+        )
+
+    shot = os.environ.get("RULKIT_CHOOSER_SCREENSHOT") if screenshot else None
     if shot:  # for a person to look at: the chart as the reader sees it
         source = os.environ.get("RULKIT_CHOOSER_SOURCE") or next(iter(chooser_expectations(spec)))
         ticks = [[f"use_{m}", True] for m in every]
-        probe([["source", source], ["mode", "w"], ["w_set", 0.3], *ticks])
+        probe([*pick(source), ["mode", "w"], ["w_set", 0.3], *ticks])
         browser.evaluate("document.activeElement && document.activeElement.blur()")
         top = browser.evaluate(
             "document.querySelector('.rulkit-chooser').getBoundingClientRect().top + scrollY"
@@ -559,3 +621,4 @@ def test_regime_chooser_in_browser(server, browser):
         browser.evaluate(f"window.scrollTo(0, {top} - 60)")
         data = browser.send("Page.captureScreenshot", {"format": "png"})["data"]
         Path(shot).write_bytes(base64.b64decode(data))
+    return bands

@@ -5,11 +5,16 @@
 * the Colab launch link the book renders for each chapter is well formed and
   points at a file that exists in the repository;
 * the table of contents and the notebooks agree;
-* every chapter states its learning goals and has 2-4 exercises with solutions;
+* every chapter states its learning goals and has 3-5 exercises, marked for
+  nbgrader as CONTRIBUTING.md describes (the marks are read by scripts/grading.py):
+  each with a hint, autograded checks that say when an answer is right, at least
+  one experiment (a prediction, then an explanation), and a closing "Check your
+  understanding" section with model answers;
 * committed notebooks carry their outputs, executed top to bottom, without errors;
 * output-checked cells print nothing that changes from run to run (addresses,
   warnings, progress bars);
-* the student copies lose every solution, and are generated deterministically.
+* the student copies (nbgrader's, via scripts/grading.py) lose every solution and
+  only them, are generated deterministically, and the committed ones are current.
 """
 
 from __future__ import annotations
@@ -38,6 +43,13 @@ COLAB = "https://colab.research.google.com"
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 EXERCISE_RE = re.compile(r"^#{2,4}\s*Exercise\s+(\d+)\b", re.MULTILINE)
+HEADING_RE = re.compile(r"^#{1,2}\s", re.MULTILINE)
+# A collapsed hint; the blank lines let MyST render the inner text as markdown.
+HINT_RE = re.compile(
+    r"<details>\s*<summary>Hint</summary>\s*\n\n.*?\S.*?\n\n\s*</details>", re.DOTALL
+)
+CHECK_SECTION_RE = re.compile(r"^##\s+Check your understanding\s*$", re.MULTILINE)
+EXERCISES = (3, 5)  # how many exercises a chapter has, at least and at most
 ADDRESS_RE = re.compile(r"\bat 0x[0-9a-fA-F]+|\b0x[0-9a-fA-F]{8,}\b")
 PROGRESS_RE = re.compile(r"\d+%\|")  # tqdm bars
 
@@ -90,13 +102,14 @@ def toc_files(node=TOC) -> list[str]:
     return out
 
 
-def load_student_script():
-    spec = importlib.util.spec_from_file_location(
-        "make_student_notebooks", ROOT / "scripts" / "make_student_notebooks.py"
-    )
+def load_grading():
+    spec = importlib.util.spec_from_file_location("grading", ROOT / "scripts" / "grading.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+grading = load_grading()
 
 
 # --------------------------------------------------------------------------- presence
@@ -220,31 +233,123 @@ def test_learning_goals_in_first_cell(path):
     assert "learning goals" in first.source.lower(), f"{path.name}: no 'Learning goals' in cell 1"
 
 
+def exercises(nb) -> list[tuple[int, int]]:
+    """(cell index, exercise number) of every '### Exercise N' heading."""
+    return [
+        (i, int(m.group(1)))
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "markdown" and (m := EXERCISE_RE.search(c.source))
+    ]
+
+
+def graded_cells(path: Path):
+    """The notebook and its graded cells, as scripts/grading.py reads the marks."""
+    nb = read(path)
+    try:
+        _, cells = grading.grading_metadata(nb, path.name)
+    except grading.GradingMarkError as err:
+        pytest.fail(f"bad exercise marks (CONTRIBUTING.md, Grading): {err}")
+    return nb, cells
+
+
 @each_notebook
-def test_exercises_have_solutions_and_checks(path):
-    cells = read(path).cells
-    numbers = []
-    for i, cell in enumerate(cells):
-        if cell.cell_type != "markdown":
-            continue
-        match = EXERCISE_RE.search(cell.source)
-        if not match:
-            continue
-        numbers.append(int(match.group(1)))
-        following = [c for c in cells[i + 1 :] if c.cell_type == "code"][:2]
-        assert len(following) == 2, f"{path.name}: exercise {match.group(1)} needs two code cells"
-        answer, check = following
-        assert BEGIN in answer.source and END in answer.source, (
-            f"{path.name}: exercise {match.group(1)}'s code cell has no {BEGIN!r} ... {END!r} block"
-        )
-        assert "assert" in check.source, (
-            f"{path.name}: exercise {match.group(1)} needs a check cell that asserts"
-        )
-    assert 2 <= len(numbers) <= 4, f"{path.name}: {len(numbers)} exercises, expected 2 to 4"
+def test_exercises_are_numbered_and_graded(path):
+    nb, cells = graded_cells(path)
+    found = exercises(nb)
+    numbers = [n for _, n in found]
+    lo, hi = EXERCISES
+    assert lo <= len(numbers) <= hi, f"{path.name}: {len(numbers)} exercises, expected {lo} to {hi}"
     assert numbers == list(range(1, len(numbers) + 1)), f"{path.name}: exercises {numbers}"
-    text = "\n".join(c.source for c in code_cells(read(path)))
-    assert text.count(BEGIN) == text.count(END) >= len(numbers), (
+    for index, n in found:
+        assert HINT_RE.search(nb.cells[index].source), (
+            f"{path.name}: exercise {n} has no collapsed hint: add "
+            "'<details><summary>Hint</summary>', a blank line, the hint, a blank line, '</details>'"
+        )
+        mine = [c for c in cells if c.grade_id.startswith(f"ex{n}-")]
+        assert any(c.kind in ("check", "written") and c.points > 0 for c in mine), (
+            f"{path.name}: exercise {n} earns no points (no check cell, no written answer)"
+        )
+    kinds = [c.kind for c in cells]
+    assert "answer" in kinds, f"{path.name}: no autograded exercise ({BEGIN!r} ... {END!r})"
+    text = "\n".join(c.source for c in code_cells(nb))
+    assert text.count(BEGIN) == text.count(END) >= kinds.count("answer"), (
         f"{path.name}: unbalanced solution markers"
+    )
+
+
+@each_notebook
+def test_check_cells_say_when_an_answer_is_right(path):
+    nb, cells = graded_cells(path)
+    for c in cells:
+        if c.kind != "check":
+            continue
+        source = nb.cells[c.index].source
+        where = f"{path.name}, {c.grade_id} (cell {c.index})"
+        assert "assert" in source, f"{where}: a check cell must assert, with a message"
+        assert "print(" in source, f"{where}: a check cell must print a line when it passes"
+        last = ast.parse(_strip_magics(source)).body[-1]
+        assert not (isinstance(last, ast.Expr) and not isinstance(last.value, ast.Call)), (
+            f"{where}: ends with a bare expression, which nbgrader reads as a partial score"
+        )
+
+
+@each_notebook
+def test_an_experiment_with_prediction_and_explanation(path):
+    """At least one exercise asks for a prediction before running (an ungraded written
+    answer) and an explanation after it (a graded written answer)."""
+    nb, cells = graded_cells(path)
+    experiments = []
+    for _, n in exercises(nb):
+        written = [c for c in cells if c.grade_id.startswith(f"ex{n}-") and c.kind == "written"]
+        if any(c.points == 0 for c in written[:1]) and any(c.points > 0 for c in written[1:]):
+            experiments.append(n)
+    assert experiments, (
+        f"{path.name}: no experiment: an exercise needs a prediction (markdown tagged "
+        "'answer', 'points-0') and, after the run, an explanation (tagged 'answer', points > 0)"
+    )
+
+
+@each_notebook
+def test_written_answers_hold_a_model_answer(path):
+    nb, cells = graded_cells(path)
+    for c in cells:
+        if c.kind == "written":
+            text = nb.cells[c.index].source.strip()
+            assert len(text) > 40 and text != grading.TEXT_STUB, (
+                f"{path.name}: written answer {c.grade_id} (cell {c.index}) has no model answer"
+            )
+
+
+@each_notebook
+def test_check_your_understanding_at_the_end(path):
+    nb, cells = graded_cells(path)
+    heads = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"]
+    starts = [i for i in heads if CHECK_SECTION_RE.search(nb.cells[i].source)]
+    assert len(starts) == 1, f"{path.name}: needs one '## Check your understanding' section"
+    start = starts[0]
+    assert start > max(i for i, _ in exercises(nb)), (
+        f"{path.name}: 'Check your understanding' must come after the exercises"
+    )
+    section = []
+    for i in range(start + 1, len(nb.cells)):
+        if nb.cells[i].cell_type == "markdown" and HEADING_RE.search(nb.cells[i].source):
+            break
+        section.append(i)
+    answers = {c.index for c in cells if c.kind == "written"}
+    assert any(i in answers for i in section), (
+        f"{path.name}: 'Check your understanding' needs a markdown cell tagged 'answer' "
+        "with the model answer after each question"
+    )
+    heading_only = not CHECK_SECTION_RE.sub("", nb.cells[start].source).strip()
+    questions = [
+        i
+        for i in ([] if heading_only else [start]) + section
+        if nb.cells[i].cell_type == "markdown" and i not in answers
+    ]
+    unanswered = [i for i in questions if i + 1 not in answers]
+    assert questions and not unanswered, (
+        f"{path.name}: in 'Check your understanding' each question (markdown) must be followed "
+        f"by its model answer (markdown tagged 'answer'); cells without one: {unanswered}"
     )
 
 
@@ -293,66 +398,84 @@ def _strip_magics(source: str) -> str:
     )
 
 
+@pytest.fixture(scope="module")
+def student_copies(tmp_path_factory):
+    """Fresh student copies of every chapter, made by nbgrader (scripts/grading.py)."""
+    out = tmp_path_factory.mktemp("student")
+    before = {p: p.read_bytes() for p in NOTEBOOKS}
+    try:
+        removed = grading.make_student_notebooks(NOTEBOOK_DIR, out, quiet=True)
+    except grading.GradingMarkError as err:
+        pytest.fail(f"bad exercise marks: {err}")
+    assert {p: p.read_bytes() for p in NOTEBOOKS} == before, "the chapters were modified"
+    return out, removed
+
+
 @needs_notebooks
-def test_student_copies(tmp_path):
-    script = load_student_script()
-    removed = script.make_student_notebooks(NOTEBOOK_DIR, tmp_path, quiet=True)
+def test_student_copies(student_copies):
+    out, removed = student_copies
     assert sorted(removed) == [p.name for p in NOTEBOOKS]
-    assert (tmp_path / "README.md").is_file()
+    assert (out / "README.md").is_file()
     for path in NOTEBOOKS:
-        original, student = read(path), read(tmp_path / path.name)
+        original, student = read(path), read(out / path.name)
         blocks = sum(c.source.count(BEGIN) for c in code_cells(original))
-        assert removed[path.name] == blocks >= 2
+        assert removed[path.name] == blocks >= 1
         assert len(student.cells) == len(original.cells)
         raises = 0
         for cell in code_cells(student):
             assert BEGIN not in cell.source and END not in cell.source
             assert cell.outputs == [] and cell.execution_count is None
-            raises += cell.source.count(script.PLACEHOLDER)
+            raises += cell.source.count(grading.PLACEHOLDER)
             ast.parse(_strip_magics(cell.source))  # indentation kept
         assert raises == blocks, f"{path.name}: {raises} placeholders for {blocks} solutions"
         assert "jupytext" not in student.metadata
-        # the solutions are gone from the student copy, and only they
-        for a, b in zip(original.cells, student.cells):
-            if a.cell_type != "code" or BEGIN not in a.source:
-                assert a.source == b.source
+        assert (out / f"{path.stem}.py").is_file(), f"{path.name}: no py:percent twin"
+        # the solutions and written answers are gone from the student copy, and only they
+        for i, (a, b) in enumerate(zip(original.cells, student.cells)):
+            meta = b.metadata.get("nbgrader", {})
+            if meta.get("solution"):
+                if b.cell_type == "markdown":
+                    assert b.source == grading.TEXT_STUB, f"{path.name}, cell {i}"
+                continue
+            assert a.source == b.source, f"{path.name}, cell {i} changed although it is no answer"
+            if meta.get("grade"):
+                assert meta.get("locked") and b.metadata.get("editable") is False, (
+                    f"{path.name}, cell {i}: a check cell must be read-only"
+                )
 
 
 @needs_notebooks
-def test_student_copies_are_deterministic(tmp_path):
-    first, second = tmp_path / "a", tmp_path / "b"
-    before = {p: p.read_bytes() for p in NOTEBOOKS}
-    cmd = [sys.executable, str(ROOT / "scripts" / "make_student_notebooks.py"), "--quiet"]
-    for out in (first, second, second):  # the third run rewrites nothing
-        subprocess.run([*cmd, "--out", str(out)], check=True, cwd=ROOT)
-    assert {p: p.read_bytes() for p in NOTEBOOKS} == before, "the chapters were modified"
+def test_student_copies_are_deterministic(student_copies, tmp_path):
+    """The command line (`make student`) writes the same bytes as a second run."""
+    first, _ = student_copies
+    cmd = [sys.executable, str(ROOT / "scripts" / "grading.py"), "student", "--quiet"]
+    subprocess.run([*cmd, "--out", str(tmp_path)], check=True, cwd=ROOT)
     names = sorted(p.name for p in first.iterdir())
-    assert names == sorted(p.name for p in second.iterdir())
+    assert names == sorted(p.name for p in tmp_path.iterdir())
     for name in names:
-        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+        assert (first / name).read_bytes() == (tmp_path / name).read_bytes(), name
 
 
-def test_student_script_rejects_unbalanced_markers():
-    script = load_student_script()
-    with pytest.raises(script.SolutionMarkerError):
-        script.strip_solutions(f"x = 1\n{BEGIN}\ny = 2\n")
-    with pytest.raises(script.SolutionMarkerError):
-        script.strip_solutions(f"{END}\n")
-    source = f"def f(x):\n    {BEGIN}\n    return x\n    {END}\n\nprint(f)"
-    new, n = script.strip_solutions(source)
-    assert n == 1
-    assert new == f"def f(x):\n    {script.PLACEHOLDER}\n\nprint(f)"
+def test_unbalanced_solution_markers_are_rejected():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("pass"),
+        nbformat.v4.new_markdown_cell("### Exercise 1: x"),
+        nbformat.v4.new_code_cell(f"x = 1\n{BEGIN}\ny = 2\n"),
+    ]
+    with pytest.raises(grading.GradingMarkError, match="but 0"):
+        grading.grading_metadata(nb, "unbalanced")
 
 
-def test_committed_student_copies_are_current(tmp_path):
-    """notebooks/student/ is what the script makes now (run `make student` after edits)."""
-    script = load_student_script()
-    script.make_student_notebooks(NOTEBOOK_DIR, tmp_path, quiet=True)
+@needs_notebooks
+def test_committed_student_copies_are_current(student_copies):
+    """notebooks/student/ is what `make student` makes now (run it after editing a chapter)."""
+    fresh_dir, _ = student_copies
     committed = NOTEBOOK_DIR / "student"
-    fresh = sorted(p.name for p in tmp_path.iterdir())
+    fresh = sorted(p.name for p in fresh_dir.iterdir())
     assert sorted(p.name for p in committed.iterdir()) == fresh
     for name in fresh:
-        ours, theirs = (committed / name).read_text(), (tmp_path / name).read_text()
+        ours, theirs = (committed / name).read_text(), (fresh_dir / name).read_text()
         if name.endswith(".ipynb"):  # compare content, not the serialiser's layout
             ours, theirs = json.loads(ours), json.loads(theirs)
         assert ours == theirs, f"notebooks/student/{name} is out of date: run `make student`"

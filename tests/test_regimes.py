@@ -213,7 +213,9 @@ def test_measured_table_combines_subsets_seed_by_seed():
 
 
 def test_regime_table_reads_result_files(tmp_path):
-    assert regimes.regime_table(tmp_path).source.unique().tolist() == [regimes.SOURCE_BOOK]
+    empty = regimes.regime_table(tmp_path, fallback=False)
+    assert empty.source.unique().tolist() == [regimes.SOURCE_BOOK]
+    assert "No full-profile FD002+FD004 runs measured here yet" in empty.attrs["figures_from"]
     for subset in ("FD002", "FD004"):
         for method, (r, n) in {"amnl": (7.0, 400.0), "gaba": (8.0, 250.0)}.items():
             for seed in (0, 1):
@@ -224,6 +226,33 @@ def test_regime_table_reads_result_files(tmp_path):
     measured = table[table.source == regimes.SOURCE_MEASURED].set_index("method")
     assert measured.loc["amnl", "rmse"] == pytest.approx(7.5)
     assert measured.loc["gaba", "seeds"] == 2
+    assert (
+        f"(2 seeds per method),\n  from the result files in {tmp_path}."
+        in table.attrs["figures_from"]
+    )
+
+
+def test_regime_table_falls_back_to_the_packaged_summary(tmp_path, monkeypatch):
+    """On Colab ../results does not exist: the figures come from rulkit.results.load_measured."""
+    from rulkit import results
+
+    records = [
+        record(subset, method, seed, r + seed, n)
+        for subset in ("FD002", "FD004")
+        for method, (r, n) in {"amnl": (7.0, 400.0), "gaba": (8.0, 250.0)}.items()
+        for seed in (0, 1, 2)
+    ]
+    packaged = "the summary shipped with rulkit (rulkit/measured.json, built from results/)"
+    monkeypatch.setattr(results, "load_measured", lambda results_dir=None: (records, packaged))
+    table = regimes.regime_table(tmp_path / "missing")
+    measured = table[table.source == regimes.SOURCE_MEASURED].set_index("method")
+    assert measured.loc["amnl", "rmse"] == pytest.approx(8.0)
+    assert measured.loc["gaba", "seeds"] == 3
+    assert f"(3 seeds per method),\n  from {packaged}." in table.attrs["figures_from"]
+    monkeypatch.setattr(results, "load_measured", lambda results_dir=None: ([], packaged))
+    table = regimes.regime_table(tmp_path / "missing")
+    assert table.source.unique().tolist() == [regimes.SOURCE_BOOK]
+    assert f"measured here yet; searched\n  {packaged}." in table.attrs["figures_from"]
 
 
 def test_check_table():

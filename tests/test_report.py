@@ -239,3 +239,21 @@ def test_the_readme_table_lists_full_runs_beside_the_book(tmp_path):
     custom = fake_result("FD001", "grace", 0, 0.5)
     custom.profile, custom.config_hash = "custom", "abcd1234"
     assert "No full-recipe run has finished yet" in measured_markdown([custom.to_dict()])
+
+
+def test_beside_book_shows_one_subset_measured_where_it_exists(tmp_path):
+    from rulkit.report import beside_book
+
+    write_result(fake_result("FD001", "amnl", 0, bias=2.0), tmp_path)
+    write_result(fake_result("FD001", "amnl", 1, bias=2.0, profile="smoke"), tmp_path)
+    records = load_results(tmp_path)
+    table = beside_book(records, "FD001", ["baseline", "amnl"])
+    assert list(table.method) == ["baseline", "amnl"]  # the book's order
+    amnl = table[table.method == "amnl"].iloc[0]
+    assert amnl["book RMSE (published)"] == "10.43"
+    full = [r for r in records if r["profile"] == "full"]
+    assert amnl["rulkit RMSE (full, measured)"] == f"{full[0]['test']['rmse']:.2f}"
+    assert amnl["rulkit seeds"] == 1  # the smoke run is not counted
+    assert table[table.method == "baseline"].iloc[0]["rulkit RMSE (full, measured)"] == "-"
+    empty = beside_book([], "FD001")
+    assert len(empty) == 4 and set(empty["rulkit seeds"]) == {0}
