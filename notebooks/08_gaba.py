@@ -861,15 +861,18 @@ for beta, warmup in ((cfg.gaba_beta, cfg.gaba_warmup_steps), (BETA, WARMUP)):
 
 # %% [markdown] tags=["answer", "points-2"]
 # *Explanation (model answer).* With its own settings the replay gives back the
-# weights the run used, so the replay is exact. With $\beta = 0.99$ the average,
-# which starts at 0.5 and is updated from the first step, has covered only about
-# two thirds of the way towards the raw weights by the last step: the RUL weight
-# stays far above the floor, which it never reaches, and the RUL task pulls much
-# harder than with the run's $\beta = 0.9$ (compare the median pull ratios of the
-# two rows). The book's smoothing is made for runs of thousands of steps; in a run
-# of 110 steps it means the controller never gets to balance the tasks at all. A
-# shorter warm-up changes little, since the average runs during the warm-up anyway;
-# a longer one only delays the moment the weight starts to follow the average.
+# weights the run used (`True`), so the replay is exact for the run's $\beta = 0.9$:
+# the weight is 0.0765 at step 20 and on the floor from then on, 86% of the steps
+# after the warm-up. With $\beta = 0.99$ the prediction holds: the average, which
+# starts at 0.5 and runs from the first step, has come down only to 0.4123 at step
+# 20, 0.3057 at step 50 and 0.1677 at the last step. The weight never reaches the
+# floor (0% of the steps), and because the RUL weight stays so large, the RUL task
+# pulls 332.8 times harder than the health task (median) instead of 51.7. The
+# book's smoothing is made for runs of thousands of steps; in a run of 110 steps the
+# controller with $\beta = 0.99$ hardly gets started, which is why the smoke
+# profile uses 0.9. A shorter warm-up changes little, since the average runs during
+# the warm-up anyway; a longer one only delays the moment the weight starts to follow
+# the average.
 
 # %% [markdown]
 # ### Exercise 3: how long the average takes

@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -57,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 import rulkit
-from rulkit.data import DROPPED_SENSORS, KEPT_SENSORS, SENSORS, SUBSETS
+from rulkit.data import DROPPED_SENSORS, KEPT_SENSORS, SENSORS, SETTINGS, SUBSETS
 
 plt.rcParams["figure.figsize"] = (8, 3.5)
 
@@ -474,6 +476,13 @@ for subset in SUBSETS:
 #
 # Return a pandas Series indexed by engine number whose values are the
 # lifetimes (last recorded cycle) of the FD003 training engines.
+#
+# <details><summary>Hint</summary>
+#
+# Every engine's history starts at cycle 1 and ends at its failure, so its
+# lifetime is its largest `cycle`. Group the rows by `unit`.
+#
+# </details>
 
 
 # %%
@@ -493,7 +502,7 @@ assert life3.sum() == len(tables["FD003"].train), (
     "the lifetimes should add up to the number of rows of the training file "
     "(every engine starts at cycle 1)"
 )
-print("correct")
+print(f"Correct: FD003's 100 training engines live {life3.min()} to {life3.max()} cycles")
 
 # %% [markdown]
 # ### Exercise 2: find the near-constant sensors
@@ -501,6 +510,14 @@ print("correct")
 # Return the sorted list of FD001 sensors that take **at most two** distinct
 # values over the whole training file. Compare the result with
 # `rulkit.data.DROPPED_SENSORS`.
+#
+# <details><summary>Hint</summary>
+#
+# `DataFrame.nunique()` counts the distinct values of every column at once;
+# select the columns in `SENSORS` first, then keep the names whose count is at
+# most `max_unique`.
+#
+# </details>
 
 
 # %%
@@ -517,7 +534,7 @@ assert set(found) == set(DROPPED_SENSORS), (
     f"Missing: {sorted(set(DROPPED_SENSORS) - set(found))}, "
     f"extra: {sorted(set(found) - set(DROPPED_SENSORS))}"
 )
-print("correct: the near-constant sensors of FD001 are exactly the dropped ones")
+print("Correct: the near-constant sensors of FD001 are exactly the dropped ones")
 
 # %% [markdown]
 # ### Exercise 3: when would a test engine have failed?
@@ -525,6 +542,13 @@ print("correct: the near-constant sensors of FD001 are exactly the dropped ones"
 # For every FD001 test engine, compute the cycle at which it would have failed:
 # its last observed cycle plus its true RUL from the RUL file. Return a NumPy
 # array in engine order.
+#
+# <details><summary>Hint</summary>
+#
+# The last observed cycle of each test engine comes from `t.test`, grouped by
+# `unit`; the true RULs are `t.test_rul`, one per engine in the same order.
+#
+# </details>
 
 
 # %%
@@ -544,4 +568,75 @@ assert fail1[0] == 143, (
 assert np.all(fail1 > fd1.test.groupby("unit")["cycle"].max().to_numpy()), (
     "an engine cannot fail before its last observed cycle: did you subtract the RUL?"
 )
-print("correct")
+print(
+    f"Correct: the FD001 test engines would have failed between cycles {fail1.min():.0f} and {fail1.max():.0f}"
+)
+
+# %% [markdown]
+# ### Exercise 4 (experiment): counting conditions by rounding
+#
+# This chapter counted the operating conditions by rounding the altitude to
+# whole thousands of feet. Rounding is a quick way to group readings, but how
+# fine should it be? Write `count_conditions(train, decimals)`: the number of
+# distinct rows of the three settings after rounding each to `decimals` decimal
+# places (`decimals=-1` rounds to tens). The cell after the check counts them on
+# FD001 and FD002 for `decimals` from -1 to 3; change `DECIMALS` to try others.
+#
+# **Before you run it**, write down in the next cell how many conditions you
+# expect for each value on both subsets. Afterwards, explain what you see.
+#
+# <details><summary>Hint</summary>
+#
+# `train[SETTINGS].round(decimals)` rounds all three columns, and
+# `.drop_duplicates()` keeps one row of each combination (`SETTINGS` lists the
+# three setting columns). For the prediction, compare the scale of the rounding with
+# the size of the noise on the settings (the scatter plot above) and with the
+# distances between FD002's six altitudes.
+#
+# </details>
+
+# %% [markdown] tags=["answer", "points-0"]
+# *Write your answer here.*
+
+
+# %%
+def count_conditions(train, decimals):
+    raise NotImplementedError("Exercise: write your answer here")
+
+
+# %%
+got = {subset: count_conditions(tables[subset].train, 0) for subset in ("FD001", "FD002", "FD003")}
+assert got == {"FD001": 1, "FD002": 6, "FD003": 1}, (
+    f"rounded to whole numbers, FD001 and FD003 have 1 condition and FD002 has 6; you found {got}. "
+    "Round all three settings, then count the distinct rows (not the distinct values of each column)."
+)
+assert count_conditions(tables["FD001"].train, 3) > 1, (
+    "rounded to 3 decimals, FD001's settings take several values: did you use `decimals`?"
+)
+print("Correct: whole-number rounding finds 1, 6 and 1 conditions on FD001, FD002 and FD003")
+
+# %%
+DECIMALS = [-1, 0, 1, 2, 3]
+counts = pd.DataFrame(
+    {
+        subset: [count_conditions(tables[subset].train, d) for d in DECIMALS]
+        for subset in ("FD001", "FD002")
+    },
+    index=pd.Index(DECIMALS, name="decimals"),
+)
+print(counts.T.to_string())
+print("FD002 rows per rounded condition, decimals = -1 and 1:")
+for d in (-1, 1):
+    print(fd2[SETTINGS].round(d).value_counts().to_string(), end="\n\n")
+
+# %% [markdown] tags=["answer", "points-2"]
+# *Write your answer here.*
+
+# %% [markdown]
+# ## Check your understanding
+#
+# On FD002 the fan inlet temperature `s_1` has a large standard deviation over
+# the whole training file (printed above), yet rulkit drops it. Why is that right?
+
+# %% [markdown] tags=["answer", "points-1"]
+# *Write your answer here.*

@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -404,6 +406,14 @@ for key, value in vars(state).items():
 # Write `nearest_condition(settings, centroids)` that returns, for each row of
 # an `(n, 3)` array of settings, the index of the nearest centroid (Euclidean
 # distance). It will be checked on the settings of all FD002 test rows.
+#
+# <details><summary>Hint</summary>
+#
+# Broadcasting gives every row's difference to every centroid at once:
+# `settings[:, None, :] - centroids[None, :, :]` has shape `(n, 6, 3)`. Take the
+# norm over the last axis, then the index of the smallest distance in each row.
+#
+# </details>
 
 
 # %%
@@ -423,7 +433,7 @@ assert mismatch == 0, (
     f"{mismatch} rows get a different condition than rulkit's: did you take the argmin over "
     "the centroids (axis 1) of the distance of each row to each centroid?"
 )
-print("correct")
+print(f"Correct: all {len(my_cond)} FD002 test rows get rulkit's condition")
 
 # %% [markdown]
 # ### Exercise 2: a per-condition z-score for one sensor
@@ -432,6 +442,14 @@ print("correct")
 # (`fit_cond`), compute the mean and the standard deviation of sensor `s_4` in
 # each condition, then normalise all cycles of the engine `engine` with them.
 # Use NumPy's default standard deviation (`ddof=0`), as `rulkit` does.
+#
+# <details><summary>Hint</summary>
+#
+# Build two arrays of six numbers, `mu[c]` and `sigma[c]`, from the rows of
+# `fit_values` whose `fit_cond` is `c`. Indexing them with the engine's
+# conditions, `mu[cond]`, gives every cycle its own condition's statistics.
+#
+# </details>
 
 
 # %%
@@ -453,7 +471,7 @@ assert error < 1e-4, (
     f"your z-scores differ from rulkit's by up to {error:.4f}. Use the mean and std of the "
     "training rows of the same condition, and np.std's default ddof=0 (pandas' .std() uses ddof=1)."
 )
-print("correct")
+print(f"Correct: your z-scores of s_4 match rulkit's on all {len(my_z)} cycles of engine {unit}")
 
 # %% [markdown]
 # ### Exercise 3: where do the statistics come from?
@@ -462,6 +480,14 @@ print("correct")
 # of each kept sensor in each condition, computed from the rows of the given
 # engines only. With `state.train_units` it must reproduce
 # `state.sensor_mean`; with all 260 engines it must not.
+#
+# <details><summary>Hint</summary>
+#
+# Select the rows of the engines in `units` from `train_file`, give them their
+# conditions with `state.assign_conditions`, and average the kept sensors
+# (`KEPT_SENSORS`) over the rows of each condition.
+#
+# </details>
 
 
 # %%
@@ -481,4 +507,61 @@ assert np.allclose(mine_train, state.sensor_mean), (
 assert not np.allclose(mine_all, state.sensor_mean), (
     "with all engines the means should differ from the state: are you ignoring `units`?"
 )
-print("correct: the state was fitted on the training engines only")
+print("Correct: the state was fitted on the training engines only")
+
+# %% [markdown]
+# ### Exercise 4 (experiment): how many conditions should k-means look for?
+#
+# `prepare` asks k-means for six clusters on FD002 because the data has six
+# operating conditions. What if it asked for fewer or more? The cell after the
+# prediction clusters the settings of the training rows with `k` clusters for
+# each `k` in `K_VALUES` and prints, as in the variance table above, the share of
+# each sensor's variance that is left *within* the clusters (for `s_11`, and the
+# largest and the median over the 14 kept sensors), and the sizes of the
+# smallest and the largest cluster. Change `K_VALUES` to try other values (each
+# `k` takes a few seconds).
+#
+# **Before you run it**, predict in the next cell how the within-cluster share
+# changes for `k` below 6 and above 6. Afterwards, explain the printed figures.
+#
+# <details><summary>Hint</summary>
+#
+# Think about what a cluster *is* when `k` is too small (two conditions must
+# share one) and when it is too large (one condition is cut into pieces). Which
+# of the two leaves the jumps between conditions inside a cluster?
+#
+# </details>
+
+# %% [markdown] tags=["answer", "points-0"]
+# *Write your answer here.*
+
+# %%
+from sklearn.cluster import KMeans
+
+K_VALUES = [3, 4, 5, 6, 7, 8]
+settings_fit = fit_rows[SETTINGS].to_numpy()
+i_s11 = list(KEPT_SENSORS).index("s_11")
+print(f"{'k':>2}{'within s_11':>13}{'max':>9}{'median':>9}{'smallest':>10}{'largest':>9}")
+for k in K_VALUES:
+    labels = KMeans(n_clusters=k, n_init=3, random_state=0).fit_predict(settings_fit)
+    sizes = np.bincount(labels)
+    means_k = np.stack([raw[labels == c].mean(axis=0) for c in range(k)])
+    within_k = ((raw - means_k[labels]) ** 2).sum(axis=0) / total_ss
+    print(
+        f"{k:>2}{within_k[i_s11]:>13.4f}{within_k.max():>9.4f}{np.median(within_k):>9.5f}"
+        f"{sizes.min():>10}{sizes.max():>9}"
+    )
+
+# %% [markdown] tags=["answer", "points-2"]
+# *Write your answer here.*
+
+# %% [markdown]
+# ## Check your understanding
+#
+# `prepare` computes the centroids and the per-condition means and standard
+# deviations from the training engines only, and only transforms the validation
+# and test engines. Suppose it fitted them on every engine, test engines
+# included. What would go wrong, and how would you notice?
+
+# %% [markdown] tags=["answer", "points-1"]
+# *Write your answer here.*

@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -449,35 +451,25 @@ print("the loaded state transforms the test table identically:", same)
 
 # %% [markdown]
 # ## Exercises
-
-# %% [markdown]
-# ### Exercise 1: count windows by formula
 #
-# Write `n_windows(n_cycles, window)` that returns the number of windows of
-# length `window` (stride 1) that fit into an engine with `n_cycles` recorded
-# cycles. It must return 0 for engines shorter than the window.
-
-
-# %%
-def n_windows(n_cycles, window=30):
-    raise NotImplementedError("Exercise: write your answer here")
-
-
-# %%
-assert n_windows(30) == 1, f"an engine of exactly 30 cycles has one window, not {n_windows(30)}"
-assert n_windows(20) == 0, f"an engine shorter than the window has no window, not {n_windows(20)}"
-life1 = tables["FD001"].train.groupby("unit")["cycle"].max()
-total = sum(n_windows(int(T)) for T in life1)
-assert total == 17731, f"summed over FD001 your formula gives {total} windows, rulkit cuts 17731"
-assert n_windows(n_cycles) == in_engine.sum(), "your count disagrees with rulkit's for one engine"
-print("correct")
+# The exercises go from easy to harder. Each has a hint, folded away: try without
+# it first. The cell after each answer checks it and says what is wrong, if
+# anything.
 
 # %% [markdown]
-# ### Exercise 2: health labels
+# ### Exercise 1: health labels at the boundaries
 #
 # Write `my_health_labels(y)` that maps an array of capped RUL values to the
 # classes 0 (normal, $y > 80$), 1 (degrading, $30 < y \le 80$) and 2 (critical,
-# $y \le 30$). Mind the boundaries.
+# $y \le 30$). Mind the boundaries: the check tries values on and next to them.
+#
+# <details><summary>Hint</summary>
+#
+# `np.select(conditions, choices, default=...)` takes the first condition that
+# holds, so test `y > 80` before `y > 30`, and let everything else be critical.
+# Which class does $y = 80$ belong to?
+#
+# </details>
 
 
 # %%
@@ -495,14 +487,23 @@ assert mine.tolist() == [0, 0, 0, 1, 1, 2, 2], (
 y2 = preps["FD002"].train.y_rul
 wrong = int((np.asarray(my_health_labels(y2)) != health_labels(y2)).sum())
 assert wrong == 0, f"{wrong} FD002 training windows get a different label than rulkit's"
-print("correct")
+print(f"Correct: your labels agree with rulkit's on all {len(y2):,} FD002 training windows.")
 
 # %% [markdown]
-# ### Exercise 3: the targets of one engine
+# ### Exercise 2: the targets of one engine
 #
-# An engine has `n_cycles` recorded cycles and is cut into windows of 30 with
-# stride 1. Return the array of capped RUL targets of its windows, in order
-# (first window first).
+# An engine has `n_cycles` recorded cycles and is cut into windows of length
+# `window` with stride 1. Return the array of capped RUL targets of its windows,
+# in order (first window first). You need two things from this chapter: which
+# cycle each window ends at, and the capped target of that cycle.
+#
+# <details><summary>Hint</summary>
+#
+# The first window ends at cycle `window`, the last at cycle `n_cycles`, so
+# `np.arange(window, n_cycles + 1)` lists the last cycles. The target at cycle
+# $t$ is $\min(T - t, \text{cap})$; `np.minimum` works on whole arrays.
+#
+# </details>
 
 
 # %%
@@ -514,20 +515,34 @@ def window_targets(n_cycles, window=30, cap=125.0):
 mine = np.asarray(window_targets(n_cycles))
 expected = fd1.train.y_rul[in_engine]
 assert mine.shape == expected.shape, (
-    f"engine {unit} has {len(expected)} windows, you returned {len(mine)} targets"
+    f"engine {unit} has {len(expected)} windows, you returned {len(mine)} targets: "
+    "the windows end at cycles 30, 31, ..., T"
 )
 assert mine[-1] == 0, "the last window ends at the failure cycle, so its target is 0"
 assert np.allclose(mine, expected), (
     "your targets differ from rulkit's: the target is min(T - t, 125) with t the window's last cycle"
 )
-print("correct")
+short = np.asarray(window_targets(40, window=30, cap=5.0))
+assert short.tolist() == [5.0] * 5 + [5.0, 4.0, 3.0, 2.0, 1.0, 0.0], (
+    f"for a 40-cycle engine, window 30 and cap 5 you return {short.tolist()}: "
+    "use the window and cap arguments, not the book's defaults"
+)
+print(f"Correct: your {len(mine)} targets for engine {unit} equal rulkit's.")
 
 # %% [markdown]
-# ### Exercise 4: pad a short engine
+# ### Exercise 3: pad a short engine
 #
 # Given the normalised rows of one test engine, an `(n, F)` array, return its
 # last window of length 30: the last 30 rows, or, if the engine is shorter, all
 # its rows preceded by copies of its first row.
+#
+# <details><summary>Hint</summary>
+#
+# `rows[:1]` is the first row with its 2-D shape kept; `np.repeat(rows[:1], k,
+# axis=0)` gives `k` copies of it, and `np.concatenate` puts the padding in front
+# of the real rows. Handle the long engine first: `rows[-window:]`.
+#
+# </details>
 
 
 # %%
@@ -548,4 +563,97 @@ long_rows = fd4.state.transform(tables["FD004"].test.query("unit == 1"))
 assert np.array_equal(np.asarray(last_window(long_rows)), fd4.test.X[0]), (
     "for an engine longer than the window, return its last 30 rows"
 )
-print("correct")
+print(f"Correct: your padded window for FD004 test engine {short_unit} equals rulkit's.")
+
+# %% [markdown]
+# ### Exercise 4 (experiment): a lower cap and a longer window
+#
+# The window length 30 and the cap 125 are choices, and `prepare` takes both as
+# arguments (`window=...`, `rul_cap=...`). Before changing them, predict what
+# happens on FD001 (training and validation windows together):
+#
+# 1. with the cap lowered from 125 to 100 (window 30): the number of windows, the
+#    number of windows in each health class, and the share of windows whose target
+#    sits on the cap;
+# 2. with windows of 40 cycles (cap 125): the same quantities, and the number of
+#    test engines that need padding.
+#
+# Write your prediction in the next cell, with a reason for each, **before** you
+# run anything. Then complete the code cell: prepare FD001 twice more, with the
+# two changed settings, and collect `summarise(...)` of each preparation in the
+# dictionary `experiment`. The cell prints the three rows side by side. Finally,
+# explain in the last cell what matched your prediction and what did not.
+#
+# <details><summary>Hint</summary>
+#
+# `rulkit.prepare("FD001", tables=tables["FD001"], rul_cap=100)` reuses the loaded
+# tables, so each call takes a second or two. For the prediction: does the cap
+# change where the windows are cut? Are the thresholds 80 and 30 below or above
+# both caps? A window of 40 cycles ends at cycle 40 at the earliest: what happens
+# to the engine's first windows, and to a test engine with fewer than 40 cycles?
+#
+# </details>
+
+# %% [markdown] tags=["answer", "points-0"]
+# *Write your answer here.*
+
+
+# %%
+def summarise(prep):
+    """Window count, health classes, share at the cap and padded test engines of one run."""
+    y = np.concatenate([prep.train.y_rul, prep.val.y_rul])
+    health = np.concatenate([prep.train.y_health, prep.val.y_health])
+    normal, degrading, critical = np.bincount(health, minlength=3)
+    return {
+        "window": prep.state.window,
+        "cap": prep.state.rul_cap,
+        "windows": len(y),
+        "normal": int(normal),
+        "degrading": int(degrading),
+        "critical": int(critical),
+        "at cap": round(float(np.mean(y == prep.state.rul_cap)), 3),
+        "padded test engines": prep.info["n_padded_test_engines"],
+    }
+
+
+raise NotImplementedError("Exercise: write your answer here")
+print(pd.DataFrame.from_dict(experiment, orient="index").to_string())
+
+# %%
+rows_seen = {(row["window"], row["cap"]) for row in experiment.values()}
+for setting in [(30, 125.0), (30, 100.0), (40, 125.0)]:
+    assert setting in rows_seen, (
+        f"no row with window {setting[0]} and cap {setting[1]:.0f}: prepare FD001 with "
+        "rul_cap=100, and separately with window=40, and summarise each"
+    )
+for row in experiment.values():
+    if (row["window"], row["cap"]) == (30, 100.0):
+        check = summarise(rulkit.prepare("FD001", tables=tables["FD001"], rul_cap=100))
+    elif (row["window"], row["cap"]) == (40, 125.0):
+        check = summarise(rulkit.prepare("FD001", tables=tables["FD001"], window=40))
+    else:
+        check = summarise(preps["FD001"])
+    assert row == check, (
+        f"the row for window {row['window']}, cap {row['cap']} is not summarise(...)"
+    )
+print("Correct: the three settings are measured. Now compare them with your prediction.")
+
+# %% [markdown] tags=["answer", "points-2"]
+# *Write your answer here.*
+
+# %% [markdown]
+# ## Check your understanding
+#
+# 1. Suppose the cap were 60 instead of 125, with the thresholds still 80 and 30.
+#    What would the health labels of the training windows look like, and what
+#    would that do to the health task?
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*
+
+# %% [markdown]
+# 2. The test RMSE of a model is an average over test engines, one window each.
+#    Why not score every window of every test engine instead?
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*

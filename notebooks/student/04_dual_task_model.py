@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -330,8 +332,8 @@ plt.show()
 # keeps two), so a layer with input size $n$ and hidden size $H$ has
 # $4\,(H n + H^2 + 2H)$ parameters per direction. The attention block has
 # projections for queries, keys, values and the output, each $d \times d$ plus a
-# bias: $4d^2 + 4d$ with $d = 512$. Exercises 1 and 2 check both formulas against
-# the table.
+# bias: $4d^2 + 4d$ with $d = 512$. Exercise 1 checks the first formula against
+# the table, and exercise 2 asks what both predict when the BiLSTM is made smaller.
 
 # %% [markdown]
 # ### Seventeen or fourteen input features?
@@ -557,12 +559,24 @@ assert np.allclose(weights.sum(axis=1), 1, atol=1e-5), "attention weights of a q
 # %% [markdown]
 # ## Exercises
 #
+# The exercises go from easy to harder. Each has a hint, folded away: try without
+# it first. The cell after each answer checks it and says what is wrong, if
+# anything.
+#
 # ### Exercise 1: count the BiLSTM parameters by formula
 #
 # Use the rule from the parameter section, $4\,(H n + H^2 + 2H)$ per layer and
 # direction, to compute the BiLSTM's parameter count. The first layer's input is
 # the CNN's 64 channels; the second layer's input is the first layer's output,
 # both directions concatenated. Store the result in `lstm_by_formula`.
+#
+# <details><summary>Hint</summary>
+#
+# Three things are easy to miss: there are two directions, each with its own
+# weights; the second layer reads $2H = 512$ numbers per step, not 64; and the
+# rule already counts both bias vectors of a gate.
+#
+# </details>
 
 # %%
 H = 256
@@ -576,30 +590,53 @@ assert lstm_by_formula == lstm_in_model, (
     "did you count both directions, two bias vectors per gate, and an input of 2H=512 "
     "for the second layer?"
 )
+print(f"Correct: {lstm_by_formula:,} parameters, the BiLSTM's row of the table.")
 
 # %% [markdown]
-# ### Exercise 2: the attention block and its LayerNorm
+# ### Exercise 2 (experiment): halve the BiLSTM
 #
-# Compute the number of parameters of the multi-head attention (queries, keys,
-# values and output projection, each a $d \times d$ matrix with a bias) and of the
-# LayerNorm that follows it (a scale and a shift per feature), with $d = 512$.
-# Note that the number of heads does not appear: the heads split the width, they
-# do not add parameters.
+# `DualTaskModel(n_features=17, lstm_hidden=128)` builds the same model with a
+# BiLSTM of 128 hidden units per direction instead of 256. The attention then
+# works on $d = 2H = 256$ instead of 512, and the funnel's first layer reads 256
+# numbers instead of 512.
+#
+# **Before running anything**, predict in the next cell: by about what factor does
+# the total parameter count shrink? Which blocks shrink by about 4, which by about
+# 2, which not at all? Then build the smaller model as `small` (seed it with
+# `SEED` first) and run the cell, which prints both tables side by side. Last,
+# explain the result in the cell after the check.
+#
+# <details><summary>Hint</summary>
+#
+# Look at how each formula grows with $H$: a term in $H^2$ or $d^2$ shrinks 4-fold
+# when $H$ halves, a term in $H$ alone only 2-fold, and a block that never sees $H$
+# does not change. Which terms dominate the BiLSTM and the attention?
+#
+# </details>
+
+# %% [markdown] tags=["answer", "points-0"]
+# *Write your answer here.*
 
 # %%
-d = 512
 raise NotImplementedError("Exercise: write your answer here")
-print(f"attention: {attention_by_formula:,}, LayerNorm: {norm_by_formula:,}")
+big_table, small_table = dict(model.parameter_table()), dict(small.parameter_table())
+print(f"{'block':<16}{'H = 256':>11}{'H = 128':>11}{'factor':>9}")
+for name, n_big in big_table.items():
+    print(f"{name:<16}{n_big:>11,}{small_table[name]:>11,}{n_big / small_table[name]:>8.2f}x")
+n_small = count_parameters(small)
+print(f"{'total':<16}{n_17:>11,}{n_small:>11,}{n_17 / n_small:>8.2f}x")
 
 # %%
-table = dict(model.parameter_table())
-assert attention_by_formula == table["attention"], (
-    f"attention: you have {attention_by_formula:,}, the model has {table['attention']:,}; "
-    "four d x d matrices plus four bias vectors of length d"
+assert small.lstm.hidden_size == 128, (
+    f"`small` has a BiLSTM of {small.lstm.hidden_size} units: build it with lstm_hidden=128"
 )
-assert norm_by_formula == table["attention_norm"], (
-    f"LayerNorm: you have {norm_by_formula:,}, the model has {table['attention_norm']:,}"
+assert small.cnn[0][0].in_channels == data.n_features, (
+    f"`small` reads {small.cnn[0][0].in_channels} features, the data has {data.n_features}"
 )
+print("Correct: the model with H = 128 is built. Compare the table with your prediction.")
+
+# %% [markdown] tags=["answer", "points-2"]
+# *Write your answer here.*
 
 # %% [markdown]
 # ### Exercise 3: which parameters does the RUL loss reach?
@@ -609,6 +646,14 @@ assert norm_by_formula == table["attention_norm"], (
 # with `allow_unused=True`. Count the parameters (elements, not tensors) whose
 # gradient is not `None`, and store the count in `n_reached`. Which blocks make up
 # that count?
+#
+# <details><summary>Hint</summary>
+#
+# `torch.autograd.grad(loss, params, allow_unused=True, retain_graph=True)`
+# returns one entry per tensor in `params`, `None` for a tensor the loss does not
+# depend on. Sum `p.numel()` over the pairs `(p, g)` with `g is not None`.
+#
+# </details>
 
 # %%
 raise NotImplementedError("Exercise: write your answer here")
@@ -619,6 +664,60 @@ assert n_reached == n_shared + n_rul_head, (
     f"got {n_reached:,}; expected shared backbone + RUL head = {n_shared + n_rul_head:,}. "
     "The health head must not be reached; count p.numel() for each parameter whose gradient "
     "is not None."
+)
+print(f"Correct: the RUL loss reaches the shared backbone and the RUL head, {n_reached:,} in all.")
+
+# %% [markdown]
+# ### Exercise 4: predict the loss at the start
+#
+# An untrained model predicts almost the same RUL for every window, close to the
+# starting bias $b$ of the RUL head's last layer (62.5 by default; the batch of 32
+# windows above got predictions of 62.6). Without building any model, write
+# `predicted_start_loss(b, y)` that predicts the RUL loss (the plain MSE) of such a
+# model on the targets `y`, from `b` and `y` alone. The check builds the model
+# with $b$ = 0, 62.5, 100 and 125 and compares your prediction with the measured
+# loss. Before running it, work out from your formula which starting bias would
+# make the loss smallest on the batch `yb`; the check prints it.
+#
+# <details><summary>Hint</summary>
+#
+# If every prediction equals $b$, the MSE is the mean of $(b - y_i)^2$. Write
+# $b - y_i = (b - \bar y) + (\bar y - y_i)$ and expand: the cross term averages
+# to zero. Which $b$ makes what is left smallest?
+#
+# </details>
+
+
+# %%
+def predicted_start_loss(b, y):
+    """The MSE of a model that predicts ``b`` for every target in ``y``."""
+    raise NotImplementedError("Exercise: write your answer here")
+
+
+# %%
+y_np = yb.numpy().astype(np.float64)
+lines = [f"{'b':>6}{'predicted L_rul':>17}{'measured L_rul':>16}"]
+for b in [0.0, 62.5, 100.0, 125.0]:
+    torch.manual_seed(SEED)
+    start_model = rulkit.DualTaskModel(n_features=data.n_features, rul_bias_init=b).eval()
+    with torch.no_grad():
+        measured = ((start_model(xb)[0] - yb) ** 2).mean().item()
+    guess = predicted_start_loss(b, y_np)
+    lines.append(f"{b:>6.1f}{guess:>17.1f}{measured:>16.1f}")
+    assert abs(guess / measured - 1) < 0.02, (
+        f"for b = {b} you predict {guess:.1f}, the model's loss is {measured:.1f}: "
+        "the loss of a constant prediction b is the mean of (b - y)^2"
+    )
+grid = np.linspace(0, 125, 1251)
+best_b = float(grid[np.argmin([predicted_start_loss(b, y_np) for b in grid])])
+assert abs(best_b - y_np.mean()) < 0.2, (
+    f"your formula is smallest at b = {best_b:.1f}, but the loss of a constant prediction "
+    f"is smallest at the mean target, {y_np.mean():.1f}: expand (b - y)^2 around the mean"
+)
+print("\n".join(lines))
+print(
+    f"Correct: your predictions are within 2% of the model. The loss at the start is "
+    f"smallest for b = {best_b:.1f}, the mean target of the batch."
 )
 
 # %% [markdown]
@@ -637,3 +736,20 @@ assert n_reached == n_shared + n_rul_head, (
 #   half the FLOPs.
 # - The final ReLU guarantees RUL $\ge 0$, but with PyTorch's default initialisation
 #   it starts dead for most seeds; rulkit starts the last bias at 62.5 cycles.
+
+# %% [markdown]
+# ## Check your understanding
+#
+# 1. Exercise 4 shows that a starting bias at the mean target gives a smaller
+#    RUL loss at the start than rulkit's 62.5. Does that make 62.5 a bad choice?
+#    What is the starting bias for?
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*
+
+# %% [markdown]
+# 2. Why does GABA compare the two tasks' gradient norms on the shared backbone,
+#    and not on all parameters, heads included?
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*

@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -57,7 +59,6 @@ if "google.colab" in sys.modules:
     )
 
 # %%
-import os
 import time
 
 import matplotlib.pyplot as plt
@@ -75,6 +76,7 @@ from rulkit.balancing import (
     shared_grad_norms,
     task_gradients,
 )
+from rulkit.config import expected_cost, notebook_profile
 from rulkit.losses import task_losses
 from rulkit.reference import WORKED_EXAMPLE_NORMS
 from rulkit.train import profile_config, train
@@ -82,36 +84,20 @@ from rulkit.train import profile_config, train
 plt.rcParams["figure.figsize"] = (8, 3.5)
 
 # %% [markdown]
-# **Training profile.** This chapter trains models, and `PROFILE` below decides
-# how big they are. `"smoke"`, the default, trains on 8 engines for at most 5
+# **Training profile.** This chapter trains a model, and `PROFILE` below decides
+# how big it is. `"smoke"`, the default, trains on 8 engines for at most 5
 # epochs: about a minute per run on a laptop CPU, enough to watch the mechanics,
 # too little to measure anything. `"full"` is the book's recipe, up to 500 epochs
-# per run: hours per run, and a GPU is the place for it. Change it here, or set
-# the environment variable `RULKIT_PROFILE` before starting Jupyter. With `"full"`
-# every training cell prints what it will cost before it starts, and shows a
-# progress bar.
+# per run: hours per run, and a GPU is the place for it. The notebook never picks
+# the full recipe by itself, not even on a GPU. To switch, set the environment
+# variable `RULKIT_PROFILE=full` before starting Jupyter (on Colab, run
+# `import os; os.environ["RULKIT_PROFILE"] = "full"` before this cell), or write
+# `PROFILE = "full"` below. The training cell prints what the run will cost before
+# it starts, and with `"full"` it shows a progress bar.
 
 # %%
-# "smoke" (default: a minute per run on a CPU) or "full" (the book's recipe: hours, on a GPU)
-PROFILE = os.environ.get("RULKIT_PROFILE", "smoke")
-assert PROFILE in ("smoke", "full"), f"PROFILE must be 'smoke' or 'full', not {PROFILE!r}"
+PROFILE = notebook_profile()  # "smoke" unless RULKIT_PROFILE=full is set
 PROGRESS = PROFILE == "full"  # progress bars for the long runs only
-
-
-def announce(runs: int) -> None:
-    """Say what the training that follows will cost, before it starts."""
-    if PROFILE == "full":
-        print(
-            f"{runs} run(s) of the full recipe: up to 500 epochs each, about 30 minutes per run "
-            "on one A100 GPU (the book's figure), many hours on a CPU."
-        )
-    else:
-        print(
-            f"{runs} smoke run(s): 8 training engines, at most 5 epochs; about a minute each on "
-            "a laptop CPU with nothing else to do."
-        )
-
-
 print(f"training profile: {PROFILE}")
 
 # %% [markdown]
@@ -408,7 +394,7 @@ plt.show()
 
 # %%
 config = profile_config(PROFILE, subset="FD001", method="baseline", record_every=1)
-announce(1)
+print(expected_cost(PROFILE, runs=1))
 result = train(config, progress=PROGRESS)
 curves, hist = result.curves, result.task_history
 assert result.status == "ok", result.error
@@ -488,12 +474,12 @@ assert np.isfinite(ratio).all() and (ratio > 0).all()
 
 # %% [markdown]
 # The imbalance does not fade as the RUL error falls. In the run shown here the
-# RUL gradient norm *grows*, from a median of 9 in the first epoch to 1529 in the
-# third (1163 in the fifth), more than two orders of magnitude: as the RUL head
+# RUL gradient norm *grows*, from a median of 9 in the first epoch to 1525 in the
+# third (908 in the fifth), more than two orders of magnitude: as the RUL head
 # learns to depend on its input, the RUL loss reaches deeper into the backbone,
 # while the health gradient stays of order 1 (medians between 0.190 and 2). The
 # ratio jumps around from step to step, but after the first epoch its median sits
-# in the hundreds and above (378 to 1334), the range of the book's worked example,
+# in the hundreds and above (378 to 1324), the range of the book's worked example,
 # and the RUL task keeps 99.7% of the pull or more. The smoke profile trains on
 # eight engines for five epochs, 110 steps of 64 windows, so read the run as an illustration of the
 # mechanism, not as a measurement of the book's recipe; runs of the full recipe
@@ -506,9 +492,62 @@ assert np.isfinite(ratio).all() and (ratio > 0).all()
 
 # %% [markdown]
 # ## Exercises
+#
+# The exercises go from easy to harder. Each has a hint, folded away: try without
+# it first. The cell after each answer checks it and says what is wrong, if
+# anything.
 
 # %% [markdown]
-# ### Exercise 1: the ratio of gradient norms for one batch
+# ### Exercise 1: the gradients at the output, by autograd
+#
+# The section "Two losses on two scales" stated three facts about the gradients
+# at the outputs. Check them with `torch.autograd.grad` instead of taking them on
+# trust, on single windows:
+#
+# - `g_rul_out`: the derivative of the squared error $(\hat y - y)^2$ with respect
+#   to the prediction $\hat y = 62.5$ when the target is $y = 125$ (a float);
+# - `g_hs_uniform`: the norm of the gradient of the cross-entropy of one window
+#   with respect to its three logits, when all logits are 0 and the label is
+#   class 2 (a float);
+# - `g_hs_worst`: the same norm when the model is confidently wrong: logits
+#   `[20.0, 0.0, 0.0]`, label class 2.
+#
+# <details><summary>Hint</summary>
+#
+# Make the input a tensor with `requires_grad=True`, compute the loss from it,
+# and call `torch.autograd.grad(loss, tensor)[0]`. For the cross-entropy of one
+# window, `F.cross_entropy(logits[None], torch.tensor([2]))` takes a batch of one.
+# `.norm().item()` turns a gradient into a float.
+#
+# </details>
+
+# %%
+raise NotImplementedError("Exercise: write your answer here")
+print(
+    f"dL_rul/dy_hat = {g_rul_out:.1f}, ||dL_hs/dz|| = {g_hs_uniform:.4f} (uniform), "
+    f"{g_hs_worst:.4f} (confidently wrong)"
+)
+
+# %%
+assert abs(g_rul_out - 2 * (62.5 - 125.0)) < 1e-6, (
+    f"dL_rul/dy_hat = {g_rul_out}: the derivative of (y_hat - y)^2 is 2 (y_hat - y), "
+    "negative when the prediction is too low"
+)
+assert abs(g_hs_uniform - np.sqrt(6) / 3) < 1e-5, (
+    f"||dL_hs/dz|| = {g_hs_uniform:.5f} for uniform logits; expected sqrt(6)/3 = "
+    f"{np.sqrt(6) / 3:.5f}: take the norm of the gradient with respect to the logits"
+)
+assert np.sqrt(2) - 1e-4 < g_hs_worst <= np.sqrt(2) + 1e-6, (
+    f"||dL_hs/dz|| = {g_hs_worst:.5f} for logits [20, 0, 0] and label 2; it should be just "
+    "below sqrt(2): p is almost (1, 0, 0), the one-hot label is (0, 0, 1)"
+)
+print(
+    f"Correct: the RUL gradient at the output is {g_rul_out:.0f}, the health gradient "
+    f"{g_hs_uniform:.4f} and at worst {g_hs_worst:.4f} < sqrt(2)."
+)
+
+# %% [markdown]
+# ### Exercise 2: the ratio of gradient norms for one batch
 #
 # Write `grad_norm_ratio(model, x, y_rul, y_health)` that returns
 # $g_\text{rul}/g_\text{hs}$ as a Python float, without rulkit's helpers: compute
@@ -517,6 +556,15 @@ assert np.isfinite(ratio).all() and (ratio > 0).all()
 # and take the L2 norm of all those gradients together. (Parameters a loss does
 # not reach come back as `None` with `allow_unused=True`; they count as zero.)
 # The check uses a model in evaluation mode, so there is no dropout noise.
+#
+# <details><summary>Hint</summary>
+#
+# One forward pass gives both outputs; the first `torch.autograd.grad` call needs
+# `retain_graph=True` so that the second can use the same graph. The norm of
+# several tensors taken together is the square root of the sum of all their
+# squared entries.
+#
+# </details>
 
 
 # %%
@@ -537,30 +585,7 @@ assert abs(mine / reference - 1) < 1e-4, (
     f"your ratio is {mine:.4g}, rulkit's shared_grad_norms gives {reference:.4g}: use the plain "
     "mean MSE and cross-entropy, and the gradient w.r.t. model.shared_parameters() only"
 )
-print(f"correct: g_rul / g_hs = {mine:.1f} on this batch")
-
-# %% [markdown]
-# ### Exercise 2: weights for equal pull
-#
-# Given the two gradient norms, return the task weights `(w_rul, w_hs)` that sum
-# to 1 and give both tasks the same effective pull, $w_\text{rul}\,g_\text{rul} =
-# w_\text{hs}\,g_\text{hs}$. Use plain Python floats.
-
-
-# %%
-def equal_pull_weights(g_rul, g_hs):
-    raise NotImplementedError("Exercise: write your answer here")
-
-
-# %%
-w_r, w_h = equal_pull_weights(*WORKED_EXAMPLE_NORMS)
-assert abs(w_r + w_h - 1) < 1e-12, f"the weights must sum to 1, yours sum to {w_r + w_h}"
-assert abs(w_r * WORKED_EXAMPLE_NORMS[0] - w_h * WORKED_EXAMPLE_NORMS[1]) < 1e-9, (
-    "the pulls w_rul * g_rul and w_hs * g_hs differ: the larger gradient needs the smaller weight"
-)
-ref = inverse_norm_weights(torch.tensor(WORKED_EXAMPLE_NORMS, dtype=torch.float64))
-assert abs(w_r - float(ref[0])) < 1e-6, "your weights disagree with rulkit's inverse_norm_weights"
-print(f"correct: for g = {WORKED_EXAMPLE_NORMS}, w_rul = {w_r:.6f}, w_hs = {w_h:.6f}")
+print(f"Correct: g_rul / g_hs = {mine:.1f} on this batch, as rulkit measures it.")
 
 # %% [markdown]
 # ### Exercise 3: the imbalance is a matter of units
@@ -571,6 +596,14 @@ print(f"correct: for g = {WORKED_EXAMPLE_NORMS}, w_rul = {w_r:.6f}, w_hs = {w_h:
 # the MSE between `pred / scale` and `y_rul / scale` with respect to the shared
 # parameters (a float). The check compares `scale=1` with `scale=125`: by what
 # factor should the norm shrink?
+#
+# <details><summary>Hint</summary>
+#
+# Reuse the pattern of exercise 2 with one loss. Before running the check, work
+# out how the MSE changes when both of its arguments are divided by 125, and what
+# that does to its gradient.
+#
+# </details>
 
 
 # %%
@@ -586,8 +619,8 @@ assert abs(g_cycles / g_units / 125**2 - 1) < 1e-3, (
     f"g(scale=1) / g(scale=125) = {g_cycles / g_units:.1f}; dividing prediction and target by "
     "125 divides the MSE, and therefore its gradient, by 125**2"
 )
-print(f"correct: the norm shrinks by {g_cycles / g_units:,.0f} = 125^2")
-print(f"in units of the cap, g_rul / g_hs on this batch would be {mine / 125**2:.4f}")
+print(f"Correct: the norm shrinks by {g_cycles / g_units:,.0f} = 125^2.")
+print(f"In units of the cap, g_rul / g_hs on this batch would be {mine / 125**2:.4f}.")
 
 # %% [markdown]
 # Measured in units of the cap, the same model on the same batch would have its
@@ -595,6 +628,94 @@ print(f"in units of the cap, g_rul / g_hs on this batch would be {mine / 125**2:
 # about the tasks has changed, only the units. A fixed pair of task weights
 # silently encodes such a choice of units, which is why the book lets the
 # gradients themselves set the weights.
+
+# %% [markdown]
+# ### Exercise 4 (experiment): start the RUL head at the mean target
+#
+# rulkit starts the RUL head's last bias at 62.5 cycles, half the cap. The mean
+# target of the FD001 training windows is higher (printed below), so at the start
+# most errors have the same sign: the model predicts too little. What happens to
+# the imbalance if the head starts at the mean target instead
+# (`DualTaskModel(..., rul_bias_init=b)`)?
+#
+# **Before running anything**, predict in the next cell how the ratio
+# $g_\text{rul}/g_\text{hs}$ of an untrained model changes when the start moves
+# from 62.5 to the mean target: a lot, a little, not at all, and why. Then write
+# `ratio_at_start(seed, bias, x, y_rul, y_hs)`, which builds the model with that
+# seed and starting bias **in evaluation mode** (no dropout noise, so that the
+# two starts are compared on equal terms) and returns $g_\text{rul}/g_\text{hs}$
+# on one batch as a float, using `shared_grad_norms`. The cell then measures five
+# seeds, each on its own batch of 64 windows, with both starts (under a minute on
+# a CPU with nothing else to do). Last, explain the result against your
+# prediction.
+#
+# <details><summary>Hint</summary>
+#
+# The code is that of the section "Measuring the pull on the shared backbone",
+# with `rul_bias_init=bias` and `.eval()`. For the prediction, think about what
+# reaches the backbone: the batch mean of $2(\hat y_i - y_i)$ times the derivative
+# of $\hat y_i$, and in an untrained model that derivative is nearly the same for
+# every window. What is the batch mean of $\hat y_i - y_i$ in each case?
+#
+# </details>
+
+# %% [markdown] tags=["answer", "points-0"]
+# *Write your answer here.*
+
+# %%
+b_mean = float(data.train.y_rul.mean())
+y_all = data.train.y_rul.astype(np.float64)
+for b in (62.5, b_mean):
+    print(
+        f"start b = {b:5.1f}: MSE of a constant prediction {np.mean((b - y_all) ** 2):7.1f}, "
+        f"median |2(b - y)| {np.median(2 * np.abs(b - y_all)):5.1f}"
+    )
+
+
+def ratio_at_start(seed, bias, x, y_rul, y_hs):
+    raise NotImplementedError("Exercise: write your answer here")
+
+
+start = time.perf_counter()
+rng = np.random.default_rng(2)
+rows = []
+for seed in range(5):
+    x, y_rul, y_hs = batch(rng.choice(len(data.train), size=64, replace=False))
+    rows.append(
+        {
+            "seed": seed,
+            "batch mean target": y_rul.mean().item(),
+            "ratio, start 62.5": ratio_at_start(seed, 62.5, x, y_rul, y_hs),
+            f"ratio, start {b_mean:.1f}": ratio_at_start(seed, b_mean, x, y_rul, y_hs),
+        }
+    )
+starts = pd.DataFrame(rows).set_index("seed")
+starts["change"] = starts.iloc[:, 2] / starts.iloc[:, 1] - 1
+print(starts.to_string(float_format=lambda v: f"{v:.3f}" if abs(v) < 1 else f"{v:.1f}"))
+print(
+    f"median ratio: {starts.iloc[:, 1].median():.1f} (start 62.5) -> "
+    f"{starts.iloc[:, 2].median():.1f} (start {b_mean:.1f}); "
+    f"{time.perf_counter() - start:.0f} s"
+)
+
+# %%
+assert len(starts) == 5 and np.isfinite(starts.iloc[:, 1:3].to_numpy()).all(), (
+    "the table needs five finite ratios for each start: does ratio_at_start return a float?"
+)
+torch.manual_seed(4)
+probe = rulkit.DualTaskModel(n_features=data.n_features, rul_bias_init=b_mean).eval()
+probe_rul, probe_logits = probe(x)  # x: the batch of seed 4, the last one measured
+g_probe = shared_grad_norms(probe, task_losses(probe_rul, y_rul, probe_logits, y_hs))
+ref = float(g_probe[0] / g_probe[1])
+assert abs(starts.iloc[4, 2] / ref - 1) < 1e-4, (
+    f"for seed 4 and start {b_mean:.1f} your ratio is {starts.iloc[4, 2]:.2f}, the model built "
+    f"with that seed and bias gives {ref:.2f}: seed first, then build with rul_bias_init=bias "
+    "and .eval(), and measure with shared_grad_norms"
+)
+print("Correct: both starts are measured. Now compare the table with your prediction.")
+
+# %% [markdown] tags=["answer", "points-2"]
+# *Write your answer here.*
 
 # %% [markdown]
 # ## Summary
@@ -615,3 +736,22 @@ print(f"in units of the cap, g_rul / g_hs on this batch would be {mine / 125**2:
 #   hundreds; gradient clipping does not change it.
 # - Rescaling a loss rescales its gradient: fixed task weights encode the units
 #   of the losses as much as the importance of the tasks.
+
+# %% [markdown]
+# ## Check your understanding
+#
+# 1. A colleague takes the equal-pull weights measured on one batch of an
+#    untrained model, about 0.02/0.98 (section "What fixed 0.5/0.5 weights
+#    mean"), and fixes them for the whole run instead of 0.5/0.5. Using what this
+#    chapter measured, say what that choice fixes and what it does not.
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*
+
+# %% [markdown]
+# 2. Equal pull makes the two weighted gradients equally long. Does it also make
+#    the two tasks agree? Use the angles measured in "What fixed 0.5/0.5 weights
+#    mean".
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*

@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -73,7 +75,7 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 import rulkit
-from rulkit import metrics, published, reference
+from rulkit import metrics, published, reference, regimes
 from rulkit.balancing import (
     GABA,
     FixedWeights,
@@ -95,7 +97,7 @@ from rulkit.losses import (
     worked_example_torch,
 )
 from rulkit.plots import METHOD_COLORS, pareto_front
-from rulkit.results import load_results
+from rulkit.results import load_measured
 from rulkit.train import TrainingStep, profile_config
 
 # %% [markdown]
@@ -276,12 +278,14 @@ plt.show()
 #
 # Runs of `rulkit train` write one JSON file each into `results/` at the root of
 # the repository. If such files exist, we show their seed means next to the
-# book's figures. Smoke-profile runs are only a check that the code runs; their
-# numbers say nothing about the methods.
+# book's figures. Where the folder is missing (on Colab, say), rulkit falls back
+# on the summary of the committed results that ships with the package, and the
+# cell says which it used. Smoke-profile runs are only a check that the code runs;
+# their numbers say nothing about the methods.
 
 # %%
 RESULTS_DIR = Path("..") / "results"
-records = load_results(RESULTS_DIR) if RESULTS_DIR.is_dir() else []
+records, records_from = load_measured(RESULTS_DIR)
 rows = [
     {
         "profile": r["profile"],
@@ -294,14 +298,13 @@ rows = [
 ]
 measured = pd.DataFrame(rows, columns=["profile", "subset", "method", "rmse", "nasa"]).dropna()
 if measured.empty:
-    print(
-        f"No measured results under {RESULTS_DIR} yet: this chapter shows the book's figures only."
-    )
+    print("No measured results yet: this chapter shows the book's figures only.")
+    print(f"Searched {records_from}.")
 else:
     measured = measured.groupby(["profile", "subset", "method"], as_index=False).agg(
         seeds=("rmse", "size"), rmse=("rmse", "mean"), nasa=("nasa", "mean")
     )
-    print(f"{len(records)} successful runs under {RESULTS_DIR}; seed means (measured here):")
+    print(f"{len(records)} successful runs from {records_from}; seed means (measured here):")
     print(measured.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
 
 # %%
@@ -361,35 +364,14 @@ if not measured.empty:
 # early one, for instance, then $w = 3/(3+1) = 3/4$.
 
 
+# %% [markdown]
+# `rulkit.regimes` implements all of this: `regimes.minmax` and
+# `regimes.deployment_cost` are the two formulas above, and `regimes.REGIMES`
+# holds the book's three bands. Here are the two functions:
+
 # %%
-def minmax(values):
-    """Scale to [0, 1] over the candidates: best 0, worst 1 (lower is better)."""
-    v = np.asarray(values, dtype=np.float64)
-    span = v.max() - v.min()
-    return (v - v.min()) / span if span > 0 else np.zeros_like(v)
-
-
-def deployment_cost(w, rmse, nasa):
-    """J(w) for every candidate: rows are values of w, columns are methods."""
-    w = np.atleast_1d(np.asarray(w, dtype=np.float64))[:, None]
-    return (1 - w) * minmax(rmse) + w * minmax(nasa)
-
-
-REGIMES = [
-    ("delivery truck", 0.0, 0.15, "amnl"),
-    ("airline 787", 0.15, 0.40, "gaba"),
-    ("cruise ship", 0.40, 1.0, "grace"),
-]
-W = np.linspace(0, 1, 100_001)
-
-
-def switch_points(names, rmse, nasa):
-    """Where the chosen method changes, scanning w from 0 to 1 in steps of 1e-5."""
-    winner = deployment_cost(W, rmse, nasa).argmin(axis=1)
-    return [
-        (W[k + 1], names[winner[k]], names[winner[k + 1]]) for k in np.flatnonzero(np.diff(winner))
-    ]
-
+for function in (regimes.minmax, regimes.deployment_cost):
+    print(inspect.getsource(function))
 
 # %% [markdown]
 # The candidates are the three methods of the book's FD002/FD004 mean, the case
@@ -400,7 +382,7 @@ def switch_points(names, rmse, nasa):
 # NBVAL_CHECK_OUTPUT
 methods, rmse_b, nasa_b = map(list, zip(*book_points("FD002+FD004")))
 print(f"{'method':<8}{'RMSE':>7}{'NASA':>8}{'RMSE~':>8}{'NASA~':>8}")
-for m, r, n, rt, nt in zip(methods, rmse_b, nasa_b, minmax(rmse_b), minmax(nasa_b)):
+for m, r, n, rt, nt in zip(methods, rmse_b, nasa_b, regimes.minmax(rmse_b), regimes.minmax(nasa_b)):
     print(f"{m:<8}{r:>7.2f}{n:>8.1f}{rt:>8.4f}{nt:>8.4f}")
 i_gaba, i_grace = methods.index("gaba"), methods.index("grace")
 print(
@@ -408,31 +390,33 @@ print(
     f"NASA {nasa_b[i_grace] - nasa_b[i_gaba]:+.1f}"
 )
 
-# %%
-# NBVAL_CHECK_OUTPUT
-switches = switch_points(methods, rmse_b, nasa_b)
-print(f"at w = 0, J picks {methods[deployment_cost(0.0, rmse_b, nasa_b).argmin()]}")
-for w_s, before, after in switches:
-    print(f"at w = {w_s:.4f}, the choice switches from {before} to {after}")
+# %% [markdown]
+# For each method, $J$ is a straight line in $w$: it starts at
+# $\widetilde{\text{RMSE}}$ for $w = 0$ and ends at $\widetilde{\text{NASA}}$ for
+# $w = 1$. The chosen method can therefore change only where two lines cross, and
+# `regimes.switch_points` computes those crossings exactly, from the closed form
+# of the intersection of two lines, rather than by scanning $w$.
 
 # %%
-costs = deployment_cost(W, rmse_b, nasa_b)
-fig, ax = plt.subplots(figsize=(8, 3.5))
-shades = ["#fde0c5", "#d9ecf2", "#e3f1dc"]
-for (regime, lo, hi, _), shade in zip(REGIMES, shades):
-    ax.axvspan(lo, hi, color=shade, zorder=0)
-    ax.text((lo + hi) / 2, 1.02, regime, ha="center", va="bottom", fontsize=8)
-for k, m in enumerate(methods):
-    ax.plot(W, costs[:, k], color=METHOD_COLORS[m], lw=2, label=m)
-ax.plot(W, costs.min(axis=1), color="k", lw=0.8, ls=":", label="chosen (lowest J)")
-for w_s, _, _ in switches:
-    ax.axvline(w_s, color="k", lw=0.8, ls="--")
-ax.set(xlim=(0, 1), ylim=(0, 1.12), xlabel="w = c_late / (c_late + c_early)", ylabel="J(w)")
-ax.set_title(
-    "J(w) on the book's FD002/FD004 means (published, not measured here)", fontsize=10, pad=16
+# NBVAL_CHECK_OUTPUT
+switches = regimes.switch_points(methods, rmse_b, nasa_b)
+print(f"at w = 0, J picks {regimes.winner(0.0, methods, rmse_b, nasa_b)}")
+for sw in switches:
+    print(f"at w = {sw.w:.4f}, the choice switches from {sw.before} to {sw.after}")
+
+# %% [markdown]
+# The figure draws the three lines over the book's regimes. The bold segments are
+# the chosen method, and the dashed lines are the switch points. An interactive
+# version follows below; this static one is for print and for readers without
+# JavaScript.
+
+# %%
+book_table = regimes.published_table("FD002+FD004")
+fig = regimes.chooser_figure(
+    book_table,
+    source=regimes.SOURCE_BOOK,
+    title="J(w) on the book's FD002/FD004 means (published, not measured here)",
 )
-ax.legend(fontsize=8, loc="center right")
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -441,7 +425,7 @@ plt.show()
 # GRACE to the cruise ship, and the *order* matches $J$: accuracy first, then
 # the balanced method, then the safest one. The boundaries do not match. On the
 # book's own published means, $J$ keeps AMNL over the whole airline range and
-# beyond, up to $w = 0.4871$, and GRACE takes over only at $w = 0.8199$, near the
+# beyond, up to $w = 0.4870$, and GRACE takes over only at $w = 0.8199$, near the
 # right end of the cruise-ship range. GABA and
 # GRACE are only 3.0 NASA points and 0.03 RMSE apart, so small changes in the inputs
 # move the second switch a lot. The next cell lists what $J$ picks inside each
@@ -449,10 +433,9 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for regime, lo, hi, book_pick in REGIMES:
-    inside = (lo <= W) & (hi >= W)
-    winners = deployment_cost(W[inside], rmse_b, nasa_b).argmin(axis=1)
-    picked = [methods[k] for k in dict.fromkeys(winners.tolist())]
+spans = regimes.choices(methods, rmse_b, nasa_b)  # [(w from, w to, method), ...]
+for regime, lo, hi, book_pick in regimes.REGIMES:
+    picked = [m for start, stop, m in spans if start <= hi and stop >= lo]
     print(
         f"{regime:<15} w in [{lo:.2f}, {hi:.2f}]: J picks {' then '.join(picked):<24} book: {book_pick}"
     )
@@ -465,45 +448,27 @@ for regime, lo, hi, book_pick in REGIMES:
 # %%
 # NBVAL_CHECK_OUTPUT
 m1, r1, n1 = map(list, zip(*book_points("FD001")))
-winners_fd001 = {m1[k] for k in deployment_cost(W, r1, n1).argmin(axis=1)}
+winners_fd001 = {m for _, _, m in regimes.choices(m1, r1, n1)}
 print("FD001, methods J picks for some w in [0, 1]:", ", ".join(sorted(winners_fd001)))
 
 # %% [markdown]
-# ### Try it: a slider for $w$
+# ### Try it: the regime chooser
 #
-# With a live kernel (Jupyter, Colab), the slider below reports the method $J$
-# chooses for any $w$. The rendered book shows the static figure above instead,
-# because a slider needs a running Python kernel. If `ipywidgets` is missing, the
-# cell prints a table for a few values of $w$ instead.
-
+# The chart below is the same picture, live. Move $w$, or choose **set the costs**
+# and move $c_\text{late}$ and $c_\text{early}$, from which $w$ follows. The bold
+# line is the method $J$ chooses, the dashed lines are the switch points and the
+# shading shows the book's three regimes. Untick a method and the normalisation,
+# the lines and the switch points are recomputed for the remaining candidates.
+# The source menu switches between the book's published means and this project's
+# measured results, when there are any (with a band of one standard deviation over
+# the seeds); the cell prints where the figures came from. The chart runs in the
+# browser: it needs no Python kernel once drawn. In the rendered book it also needs
+# no network; in Jupyter and Colab it loads its charting library (Vega) from a CDN.
 
 # %%
-def choice_report(w):
-    j = deployment_cost(w, rmse_b, nasa_b)[0]
-    ranking = "  ".join(f"{methods[k]} {j[k]:.3f}" for k in np.argsort(j))
-    regime = next(name for name, lo, hi, _ in REGIMES if lo <= w <= hi)
-    return f"w = {w:.2f} ({regime}): choose {methods[j.argmin()]}.  J: {ranking}"
-
-
-# %% tags=["remove-output"]
-try:
-    import ipywidgets as widgets
-    from IPython.display import display
-except ImportError:
-    widgets = None
-
-if widgets is None:
-    for w in (0.1, 0.3, 0.6, 0.9):
-        print(choice_report(w))
-else:
-    slider = widgets.FloatSlider(
-        value=0.3, min=0.0, max=1.0, step=0.01, description="w", continuous_update=True
-    )
-    label = widgets.Label(value=choice_report(slider.value))
-    slider.observe(
-        lambda change: setattr(label, "value", choice_report(change["new"])), names="value"
-    )
-    display(widgets.VBox([slider, label]))
+figures = regimes.regime_table(RESULTS_DIR, subset="FD002+FD004")
+print(figures.attrs["figures_from"])
+regimes.chooser_chart(figures)
 
 # %% [markdown]
 # ## The three losses on one batch
@@ -1219,8 +1184,16 @@ for lam_hs in (0.5, 0.2):
 # ### Exercise 1: the NASA score in NumPy
 #
 # Write `my_nasa_score(pred, true)` that returns the summed NASA score using only
-# NumPy (`np.exp`, `np.where`). Check it against `rulkit.metrics.nasa_score` on the
-# cautious and sharp models above and on random errors.
+# NumPy (`np.exp`, `np.where`). It is checked against `rulkit.metrics.nasa_score`
+# on the cautious and sharp models above and on random errors.
+#
+# <details><summary>Hint</summary>
+#
+# Compute the errors `d = pred - true` first. `np.where(d < 0, early, late)`
+# picks, element by element, the early branch $e^{-d/13} - 1$ or the late branch
+# $e^{d/10} - 1$; then sum.
+#
+# </details>
 
 
 # %%
@@ -1237,7 +1210,7 @@ for name, pred in [("cautious", cautious), ("sharp", sharp), ("random", random_p
         f"{name}: you get {mine:.4f}, rulkit gets {theirs:.4f}. Is d = pred - true (not true - pred)? "
         "Early (d < 0) uses 13, late (d >= 0) uses 10, and the -1 is inside each branch."
     )
-print("my_nasa_score agrees with rulkit")
+print("Correct: my_nasa_score agrees with rulkit on all three models")
 
 # %% [markdown]
 # ### Exercise 2: GABA weights by hand
@@ -1245,8 +1218,16 @@ print("my_nasa_score agrees with rulkit")
 # During training, suppose the shared-backbone gradient norms are
 # $g_\text{rul} = 12.0$ and $g_\text{hs} = 0.3$. Compute the simplified GABA weights
 # (summing to 2) by hand, as floats `lam_rul` and `lam_hs`, without calling rulkit.
-# Then check the property GABA is built for: the weighted gradient norms
+# The check also tests the property GABA is built for: the weighted gradient norms
 # $\lambda_\text{rul} g_\text{rul}$ and $\lambda_\text{hs} g_\text{hs}$ are equal.
+#
+# <details><summary>Hint</summary>
+#
+# Each weight is proportional to the inverse of its own norm,
+# $\lambda_t = c / g_t$. Choose $c$ so that the two weights sum to 2, and simplify:
+# the RUL weight ends up with the *health* norm in its numerator.
+#
+# </details>
 
 # %%
 g_rul_ex, g_hs_ex = 12.0, 0.3
@@ -1265,30 +1246,82 @@ assert np.allclose([lam_rul, lam_hs], expected, rtol=1e-6), (
 assert np.isclose(lam_rul * g_rul_ex, lam_hs * g_hs_ex), (
     "the weighted gradient norms should be equal"
 )
-print("correct: both tasks now pull with norm", f"{lam_rul * g_rul_ex:.4f}")
+print(f"Correct: both tasks now pull with norm {lam_rul * g_rul_ex:.4f}")
 
 # %% [markdown]
-# ### Exercise 3: where does $J$ switch from AMNL to GABA?
+# ### Exercise 3 (experiment): who is on the candidate list?
 #
-# $J$ is linear in $w$ for each method, so the switch from AMNL to GABA is where two
-# straight lines cross. Using the normalised values `minmax(rmse_b)` and
-# `minmax(nasa_b)` (in the order of `methods`), derive the crossing point
-# `w_switch` in closed form and compute it. Compare it with the scan above and with
-# the book's truck/airline boundary of 0.15.
+# $J$ normalises each measure over the *candidates*, so the list of candidates is
+# part of the decision rule. Experiment with it on the book's FD002/FD004 means
+# (`methods`, `rmse_b`, `nasa_b` above), in three steps.
+#
+# 1. **Predict** first, in the cell below, before running anything:
+#    (a) where $J$ switches when only AMNL and GRACE are candidates (GABA dropped),
+#    and when only AMNL and GABA are; (b) what happens to the switch from AMNL to
+#    GABA if a fourth method joins that is worse than all three on both measures
+#    (RMSE 9.0, NASA 600), so that it can never be chosen.
+# 2. Write `first_switch(candidates, figures)`: the $w$ of the first switch point of
+#    $J$ among the method names in `candidates`, with `figures` a dict
+#    `{method: (rmse, nasa)}`, or `None` when one method wins for every $w$. Use
+#    `regimes.switch_points`. The cell after the check runs the experiment.
+# 3. **Explain** what you see against your prediction.
+#
+# <details><summary>Hint</summary>
+#
+# With only two candidates, min-max normalisation turns every measure into 0 (the
+# better method) and 1 (the worse). Write down the two lines $J(w)$ that this
+# gives for a trade-off (one method better on RMSE, the other on NASA). For part
+# (b), look at what the new method does to the *span* (worst minus best) that each
+# measure is divided by.
+#
+# </details>
+
+# %% [markdown] tags=["answer", "points-0"]
+# *Write your answer here.*
+
 
 # %%
-r_t, n_t = minmax(rmse_b), minmax(nasa_b)
-a, g = methods.index("amnl"), methods.index("gaba")
-raise NotImplementedError("Exercise: write your answer here")
-print(f"J switches from AMNL to GABA at w = {w_switch:.5f}")
+def first_switch(candidates, figures):
+    raise NotImplementedError("Exercise: write your answer here")
+
 
 # %%
-scanned = next(w_s for w_s, before, after in switches if (before, after) == ("amnl", "gaba"))
-assert abs(w_switch - scanned) <= 2e-5, (
-    f"your w = {w_switch:.5f}, the scan found {scanned:.5f}. Set (1 - w) r_a + w n_a equal to "
-    "(1 - w) r_g + w n_g and solve for w."
+figures_b = dict(zip(methods, zip(rmse_b, nasa_b)))
+checks = {
+    ("amnl", "gaba", "grace"): switches[0].w,
+    ("amnl", "grace"): 0.5,
+    ("gaba", "amnl"): 0.5,
+}
+for candidates, want in checks.items():
+    got = first_switch(candidates, figures_b)
+    assert got is not None and np.isclose(got, want, atol=1e-9), (
+        f"candidates {candidates}: expected the first switch at w = {want:.4f}, got {got}. "
+        "Take the figures of the candidates only, in the order of `candidates`, and return the "
+        "w of the first Switch that regimes.switch_points gives."
+    )
+dominant = {"a": (7.0, 200.0), "b": (8.0, 300.0)}
+assert first_switch(["a", "b"], dominant) is None, (
+    "when one method is better on both measures it wins for every w: return None, not a number"
 )
-print(f"agrees with the scan; the book's boundary 0.15 is {scanned - 0.15:.3f} lower")
+print("Correct: first_switch finds the switch point of any candidate set")
+
+# %%
+worse = {**figures_b, "worse": (9.0, 600.0)}
+for candidates in [
+    ["amnl", "gaba", "grace"],
+    ["amnl", "grace"],
+    ["amnl", "gaba"],
+    ["gaba", "grace"],
+    ["amnl", "gaba", "grace", "worse"],
+]:
+    found = regimes.switch_points(
+        candidates, [worse[m][0] for m in candidates], [worse[m][1] for m in candidates]
+    )
+    steps = ", ".join(f"{sw.before}->{sw.after} at w = {sw.w:.4f}" for sw in found)
+    print(f"{' + '.join(candidates):<28} {steps or 'no switch'}")
+
+# %% [markdown] tags=["answer", "points-2"]
+# *Write your answer here.*
 
 # %% [markdown]
 # ## Summary
@@ -1313,3 +1346,20 @@ print(f"agrees with the scan; the book's boundary 0.15 is {scanned - 0.15:.3f} l
 #   detached add a second-order term to the update and break a moving average; a
 #   fixed task weight on top of GABA is cancelled (before the measurement) or
 #   breaks equal pull (after it).
+
+# %% [markdown]
+# ## Check your understanding
+#
+# On the book's FD001 figures, GRACE dominates the other methods. Does the choice
+# of $w$ matter there, and what does $J$ of the chosen method equal?
+
+# %% [markdown] tags=["answer", "points-1"]
+# *Write your answer here.*
+
+# %% [markdown]
+# An operator tells you that a late maintenance call costs four times as much as an
+# early one. Which $w$ is that, and which method does $J$ choose on the book's
+# FD002/FD004 means? How far is that $w$ from a switch point?
+
+# %% [markdown] tags=["answer", "points-1"]
+# *Write your answer here.*

@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -58,7 +60,6 @@ if "google.colab" in sys.modules:
     )
 
 # %%
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -68,6 +69,7 @@ import torch
 
 import rulkit
 from rulkit import metrics, plots
+from rulkit.config import expected_cost, notebook_profile
 from rulkit.data import HEALTH_CLASSES
 from rulkit.losses import amnl_loss, amnl_weights, task_losses, weighted_mse
 from rulkit.methods import METHODS
@@ -80,34 +82,18 @@ plt.rcParams["figure.figsize"] = (8, 3.5)
 # %% [markdown]
 # **Training profile.** This chapter trains models, and `PROFILE` below decides
 # how big they are. `"smoke"`, the default, trains on 8 engines for at most 5
-# epochs: about a minute per run on a laptop CPU, enough to watch the mechanics,
+# epochs: about a minute per run on an idle CPU, enough to watch the mechanics,
 # too little to measure anything. `"full"` is the book's recipe, up to 500 epochs
-# per run: hours per run, and a GPU is the place for it. Change it here, or set
-# the environment variable `RULKIT_PROFILE` before starting Jupyter. With `"full"`
-# every training cell prints what it will cost before it starts, and shows a
-# progress bar.
+# per run: hours per run, and a GPU is the place for it. `notebook_profile()`
+# reads the environment variable `RULKIT_PROFILE`: to switch, set
+# `RULKIT_PROFILE=full` before starting Jupyter (on Colab, run
+# `%env RULKIT_PROFILE=full` in a cell above this one), or write `PROFILE = "full"`
+# in the cell below. A GPU alone never switches it. Every training cell prints
+# what it will cost before it starts, and with `"full"` it shows a progress bar.
 
 # %%
-# "smoke" (default: a minute per run on a CPU) or "full" (the book's recipe: hours, on a GPU)
-PROFILE = os.environ.get("RULKIT_PROFILE", "smoke")
-assert PROFILE in ("smoke", "full"), f"PROFILE must be 'smoke' or 'full', not {PROFILE!r}"
+PROFILE = notebook_profile()  # "smoke" unless RULKIT_PROFILE=full is set
 PROGRESS = PROFILE == "full"  # progress bars for the long runs only
-
-
-def announce(runs: int) -> None:
-    """Say what the training that follows will cost, before it starts."""
-    if PROFILE == "full":
-        print(
-            f"{runs} run(s) of the full recipe: up to 500 epochs each, about 30 minutes per run "
-            "on one A100 GPU (the book's figure), many hours on a CPU."
-        )
-    else:
-        print(
-            f"{runs} smoke run(s): 8 training engines, at most 5 epochs; about a minute each on "
-            "a laptop CPU with nothing else to do."
-        )
-
-
 print(f"training profile: {PROFILE}")
 
 # %% [markdown]
@@ -349,7 +335,7 @@ print(f"default normalisation of the weighted MSE: {default.wmse_normalise!r}")
 # %%
 cfg = {m: profile_config(PROFILE, subset="FD001", method=m) for m in ("baseline", "amnl")}
 data = prepare_for(cfg["amnl"])
-announce(len(cfg))
+print(expected_cost(PROFILE, runs=len(cfg)))
 runs = {m: train(c, data=data, progress=PROGRESS) for m, c in cfg.items()}
 for m, r in runs.items():
     assert r.status == "ok", f"{m}: {r.error}"
@@ -611,13 +597,24 @@ else:
 
 # %% [markdown]
 # ## Exercises
+#
+# Four exercises, from the easiest to the hardest. Exercise 2 is an experiment:
+# write your prediction down before you run its cell.
 
 # %% [markdown]
-# ### Exercise 1: AMNL's weights
+# ### Exercise 1: AMNL's weights, with any parameters
 #
 # Write `my_amnl_weights(y, cap=125.0, w_min=1.0, w_max=2.0)` for a NumPy array
-# `y` of RUL values, without calling rulkit. Remember that values above the cap
-# get the weight of the cap.
+# `y` of RUL values, without calling rulkit. Values above the cap get the weight
+# of the cap. The check compares your function with rulkit's for the book's
+# parameters and for other ones.
+#
+# <details><summary>Hint</summary>
+#
+# Clip first (`np.minimum(y, cap)`), then go down in a straight line from `w_max`
+# at a RUL of 0 to `w_min` at the cap: the slope is `(w_max - w_min) / cap`.
+#
+# </details>
 
 
 # %%
@@ -639,14 +636,71 @@ assert np.allclose(
     my_amnl_weights(y_test, cap=100.0, w_min=0.5, w_max=3.0),
     amnl_weights(torch.from_numpy(y_test), rul_cap=100.0, w_min=0.5, w_max=3.0).numpy(),
 ), "use the arguments cap, w_min and w_max rather than fixed numbers"
-print("correct")
+print("Correct: your weights match rulkit's, for the book's parameters and for others")
 
 # %% [markdown]
-# ### Exercise 2: the weighted MSE, normalised by the weights
+# ### Exercise 2 (experiment): a steeper weighting
+#
+# The book lets a window at failure count twice as much as a healthy one
+# (`w_max = 2`). Suppose an operator asks for five times as much, `w_max = 5`,
+# with `w_min = 1` and the cap at 125 unchanged. Before you run the next code
+# cell, write down in the cell below this one:
+#
+# 1. the weight of a window at RUL 0 and of a window at RUL 125;
+# 2. the share of the total weight that the critical FD001 training windows then
+#    carry: 24.4% with the book's weights (table above), and 17.7% of the windows.
+#    Will it be about five times their share of the windows, more than half of the
+#    weight, or something else?
+# 3. what happens to the mean weight, the factor between the `batch` and the
+#    `weights` normalisations.
+#
+# Then run the cell (change `W_MAX` to try other values) and explain, in the cell
+# after it, what you see against what you predicted.
+#
+# <details><summary>Hint</summary>
+#
+# Only the windows near failure get much heavier; the weight of a window on the
+# plateau stays `w_min`. Look at the table of the health classes above: which
+# class has most of the windows, and how heavy do the degrading windows become?
+#
+# </details>
+
+# %% [markdown] tags=["answer", "points-0"]
+# *Write your answer here.*
+
+# %%
+# NBVAL_CHECK_OUTPUT
+W_MAX = 5.0  # the book's AMNL uses 2.0; try other values
+y_train = torch.from_numpy(full.train.y_rul).double()
+for w_max in (2.0, W_MAX):
+    w_try = amnl_weights(y_train, w_max=w_max).numpy()
+    ends = amnl_weights(torch.tensor([0.0, 125.0], dtype=torch.float64), w_max=w_max)
+    shares = ", ".join(
+        f"{name} {w_try[classes == k].sum() / w_try.sum():.1%}"
+        for k, name in enumerate(HEALTH_CLASSES)
+    )
+    print(
+        f"w_max {w_max:.1f}: weight {ends[0].item():.2f} at RUL 0, {ends[1].item():.2f} at RUL 125; "
+        f"mean weight {w_try.mean():.3f}"
+    )
+    print(f"{'':<11}share of the total weight: {shares}")
+
+# %% [markdown] tags=["answer", "points-2"]
+# *Write your answer here.*
+
+# %% [markdown]
+# ### Exercise 3: the weighted MSE, normalised by the weights
 #
 # Write `my_weighted_mse(pred, target, weights)` (NumPy arrays) with the
 # `weights` normalisation, $\sum_i w_i e_i^2 / \sum_i w_i$. The check verifies that
 # a constant error $e$ gives $e^2$ whatever the weights, and compares with rulkit.
+#
+# <details><summary>Hint</summary>
+#
+# Multiply each squared error by its weight, add them up, and divide by the sum of
+# the weights, not by the number of windows.
+#
+# </details>
 
 
 # %%
@@ -657,7 +711,7 @@ def my_weighted_mse(pred, target, weights):
 # %%
 check_rng = np.random.default_rng(7)
 target = check_rng.uniform(0, 125, size=64)
-weights = my_amnl_weights(target)
+weights = amnl_weights(torch.from_numpy(target)).numpy()
 for e in (-7.0, 3.0, 12.5):
     value = my_weighted_mse(target + e, target, weights)
     assert np.isclose(value, e**2), (
@@ -670,15 +724,26 @@ reference = weighted_mse(
 ).item()
 mine = my_weighted_mse(noisy, target, weights)
 assert np.isclose(mine, reference), f"you get {mine:.4f}, rulkit's weighted_mse {reference:.4f}"
-print("correct")
+print("Correct: a constant error e costs e**2, and random errors match rulkit's weighted_mse")
 
 # %% [markdown]
-# ### Exercise 3: from one normalisation to the other
+# ### Exercise 4: how loud is the RUL task under the `batch` normalisation?
 #
 # Write `batch_to_weights_factor(y_true)` that returns the factor by which the
 # `batch` normalisation of AMNL's weighted MSE exceeds the `weights`
-# normalisation for a batch with targets `y_true`, whatever the errors are. Then
-# the check uses it on the critical and on the normal FD001 training windows.
+# normalisation for a batch with targets `y_true`, whatever the errors are. The
+# check uses it on a random batch, then on the critical and on the normal FD001
+# training windows. Then say in words, in the cell after the check, what these two
+# factors would do to the balance between the RUL and the health task if a batch
+# held only critical windows, or only normal ones.
+#
+# <details><summary>Hint</summary>
+#
+# Write both normalisations out for the same errors and weights and divide one by
+# the other: the errors cancel. What is left depends only on the weights, and so
+# only on the targets.
+#
+# </details>
 
 
 # %%
@@ -703,9 +768,12 @@ assert np.isclose(factor, ratio), (
 critical = full.train.y_rul[full.train.y_health == 2]
 normal = full.train.y_rul[full.train.y_health == 0]
 print(
-    f"correct: factor {batch_to_weights_factor(critical):.3f} on the critical windows, "
-    f"{batch_to_weights_factor(normal):.3f} on the normal ones"
+    f"Correct: the factor is {batch_to_weights_factor(critical):.3f} on the critical windows "
+    f"and {batch_to_weights_factor(normal):.3f} on the normal ones"
 )
+
+# %% [markdown] tags=["answer", "points-1"]
+# *Write your answer here.*
 
 # %% [markdown]
 # ## Summary
@@ -727,3 +795,22 @@ print(
 # - A pair of smoke runs on a CPU checks that everything works; it cannot rank the
 #   methods. The book's FD001 figures have AMNL close to the baseline in RMSE and
 #   worse in the NASA score.
+
+# %% [markdown]
+# ## Check your understanding
+#
+# 1. A model predicts 20 cycles too late on one window near failure and 20 cycles
+#    too early on another window with the same target. Which of the two errors
+#    costs more under AMNL's loss? What does that say about the claim that AMNL
+#    makes a model more cautious, and which figures of this chapter fit your answer?
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*
+
+# %% [markdown]
+# 2. The bootstrap above gives AMNL's smoke run a lower RMSE near failure than the
+#    baseline's, with an interval for the difference that excludes zero. Why is
+#    that still no evidence that AMNL is the better method?
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*

@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -55,7 +57,6 @@ if "google.colab" in sys.modules:
     )
 
 # %%
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -66,7 +67,8 @@ import torch
 import rulkit
 from rulkit import metrics, plots, published
 from rulkit.balancing import FixedWeights, simplified_gaba, task_gradients
-from rulkit.losses import amnl_weights, task_losses
+from rulkit.config import expected_cost, notebook_profile
+from rulkit.losses import amnl_weights, task_losses, weighted_mse
 from rulkit.methods import METHODS
 from rulkit.report import summary_table
 from rulkit.results import load_results
@@ -77,34 +79,18 @@ plt.rcParams["figure.figsize"] = (8, 3.5)
 # %% [markdown]
 # **Training profile.** This chapter trains models, and `PROFILE` below decides
 # how big they are. `"smoke"`, the default, trains on 8 engines for at most 5
-# epochs: about a minute per run on a laptop CPU, enough to watch the mechanics,
+# epochs: about a minute per run on an idle CPU, enough to watch the mechanics,
 # too little to measure anything. `"full"` is the book's recipe, up to 500 epochs
-# per run: hours per run, and a GPU is the place for it. Change it here, or set
-# the environment variable `RULKIT_PROFILE` before starting Jupyter. With `"full"`
-# every training cell prints what it will cost before it starts, and shows a
-# progress bar.
+# per run: hours per run, and a GPU is the place for it. `notebook_profile()`
+# reads the environment variable `RULKIT_PROFILE`: to switch, set
+# `RULKIT_PROFILE=full` before starting Jupyter (on Colab, run
+# `%env RULKIT_PROFILE=full` in a cell above this one), or write `PROFILE = "full"`
+# in the cell below. A GPU alone never switches it. Every training cell prints
+# what it will cost before it starts, and with `"full"` it shows a progress bar.
 
 # %%
-# "smoke" (default: a minute per run on a CPU) or "full" (the book's recipe: hours, on a GPU)
-PROFILE = os.environ.get("RULKIT_PROFILE", "smoke")
-assert PROFILE in ("smoke", "full"), f"PROFILE must be 'smoke' or 'full', not {PROFILE!r}"
+PROFILE = notebook_profile()  # "smoke" unless RULKIT_PROFILE=full is set
 PROGRESS = PROFILE == "full"  # progress bars for the long runs only
-
-
-def announce(runs: int) -> None:
-    """Say what the training that follows will cost, before it starts."""
-    if PROFILE == "full":
-        print(
-            f"{runs} run(s) of the full recipe: up to 500 epochs each, about 30 minutes per run "
-            "on one A100 GPU (the book's figure), many hours on a CPU."
-        )
-    else:
-        print(
-            f"{runs} smoke run(s): 8 training engines, at most 5 epochs; about a minute each on "
-            "a laptop CPU with nothing else to do."
-        )
-
-
 print(f"training profile: {PROFILE}")
 
 # %% [markdown]
@@ -280,12 +266,14 @@ plt.show()
 # score says nothing about the method.
 
 # %%
-announce(1)
+print(expected_cost(PROFILE, runs=1))
 result = train(cfg, data=data, progress=PROGRESS)
+# What the figures are, from the run's configuration: "smoke" or "full" for a profile as
+# it is, "custom-<hash>" when a setting that changes the training was overridden.
 what = {
     "smoke": "smoke numbers: the pipeline works, the figures are not a result",
     "full": "the full recipe, one seed: one measurement, not a five-seed mean",
-}[cfg.profile]
+}.get(cfg.label(), f"a custom configuration ({cfg.label()}): not the book's recipe")
 print(
     f"profile {cfg.profile}: {result.steps} steps in {result.epochs_run} epochs, best epoch "
     f"{result.best_epoch}; test RMSE {result.test['rmse']:.2f}, NASA {result.test['nasa']:.1f}, "
@@ -534,9 +522,48 @@ plt.show()
 
 # %% [markdown]
 # ## Exercises
+#
+# Three exercises, from the easiest to the hardest. Exercise 3 is an experiment:
+# write your prediction down before you run its cell.
 
 # %% [markdown]
-# ### Exercise 1: GRACE by hand
+# ### Exercise 1: how much of the NASA score is late?
+#
+# Write `late_share(pred, true)`: the fraction of the summed NASA score that comes
+# from late predictions ($d = \hat y - y \ge 0$). Use only NumPy. The check applies
+# it to the GRACE run's test predictions and to a constructed fleet of two engines.
+#
+# <details><summary>Hint</summary>
+#
+# Compute every engine's score first, $e^{-d/13} - 1$ when $d < 0$ and
+# $e^{d/10} - 1$ when $d \ge 0$ (`np.where`), then divide the sum over the late
+# engines by the sum over all of them.
+#
+# </details>
+
+
+# %%
+def late_share(pred, true):
+    raise NotImplementedError("Exercise: write your answer here")
+
+
+# %%
+expected_share = s[late].sum() / s.sum()
+assert np.isclose(late_share(pred_t, true_t), expected_share), (
+    f"for the GRACE run you get {late_share(pred_t, true_t):.4f}, expected {expected_share:.4f}: "
+    "late means d = pred - true >= 0, and the score of a late error is exp(d/10) - 1"
+)
+assert np.isclose(
+    late_share([10.0, 20.0], [0.0, 30.0]), np.expm1(1) / (np.expm1(1) + np.expm1(10 / 13))
+), (
+    "one engine 10 cycles late and one 10 cycles early: the late one scores e - 1, the early one "
+    "e**(10/13) - 1"
+)
+print(f"Correct: {late_share(pred_t, true_t):.0%} of this run's NASA score comes from late engines")
+
+
+# %% [markdown]
+# ### Exercise 2: GRACE by hand
 #
 # Write `my_grace_loss(pred, true, logits, labels, g_rul, g_hs)` for the
 # simplified form (weights summing to 2), using only basic torch operations: the
@@ -544,7 +571,16 @@ plt.show()
 # sum of the weights, the cross-entropy (`torch.nn.functional.cross_entropy` is
 # allowed), and $\lambda_\text{rul} = 2 g_\text{hs}/(g_\text{rul} + g_\text{hs})$,
 # $\lambda_\text{hs} = 2 g_\text{rul}/(g_\text{rul} + g_\text{hs})$. It returns a
-# scalar tensor.
+# scalar tensor. The check compares it with rulkit's simplified GRACE on the batch
+# above, and with equal norms, where both weights are 1.
+#
+# <details><summary>Hint</summary>
+#
+# Build it in the order of the loss table: weights, weighted MSE, cross-entropy,
+# task weights, sum. `torch.clamp(true, max=125.0)` caps the targets; keep every
+# step a tensor operation so that the result stays a tensor.
+#
+# </details>
 
 
 # %%
@@ -565,78 +601,65 @@ with torch.no_grad():
 assert np.isclose(same, float(weighted.detach().sum()), rtol=1e-4), (
     "with equal norms both weights are 1, so GRACE is wMSE + CE"
 )
-print("correct")
+print("Correct: your GRACE loss matches rulkit's simplified form")
 
 # %% [markdown]
-# ### Exercise 2: from a switch point to a cost ratio
+# ### Exercise 3 (experiment): a steeper failure weighting inside GRACE
 #
-# On the book's FD002/FD004 means (AMNL, GABA, GRACE, published), $J$ switches from
-# GABA to GRACE at some $w^\ast$. Write `switch_point(r_a, n_a, r_b, n_b)` that
-# returns the $w$ at which two candidates with normalised scores $(r_a, n_a)$ and
-# $(r_b, n_b)$ have equal $J$ (two straight lines in $w$ cross), and
-# `cost_ratio(w)` that turns a $w$ back into $c_\text{late}/c_\text{early}$. How
-# many times more than an early cycle must a late cycle cost before GRACE is chosen
-# over GABA?
+# Inside GRACE, GABA sets the task weights from the gradient norms, and AMNL's
+# failure weighting shapes the RUL gradient. What happens if the failure weighting
+# is made much steeper, say a weight of 10 at failure instead of 2 (`W_MAX = 10`,
+# still 1 at the cap)? The next code cell repeats the measurement of this chapter on
+# the same batch and the same untrained model, once with the book's weights and once
+# with `W_MAX`: the weighted MSE, the norm of its gradient on the backbone, the
+# simplified GABA weight of the RUL task, the RUL pull, and the cosine between the
+# plain-MSE gradient and the weighted one.
+#
+# Before you run it, write down in the cell below this one what you expect for each
+# of these: larger, smaller or about the same as with the book's weights, and
+# roughly by how much. Then run the cell (try other values of `W_MAX`, including 1,
+# which makes GRACE into GABA) and explain in the cell after it what you see against
+# your prediction.
+#
+# <details><summary>Hint</summary>
+#
+# The weighted MSE is normalised by the sum of the weights, so it stays an average
+# of squared errors. The common pull of the simplified form is
+# $2 g_\text{rul} g_\text{hs}/(g_\text{rul} + g_\text{hs})$: how much does it depend on
+# $g_\text{rul}$ when $g_\text{rul} \gg g_\text{hs}$? And which windows dominate the
+# weighted average when the weight at failure is ten times the weight at the cap?
+#
+# </details>
 
+# %% [markdown] tags=["answer", "points-0"]
+# *Write your answer here.*
 
 # %%
-def switch_point(r_a, n_a, r_b, n_b):
-    raise NotImplementedError("Exercise: write your answer here")
-
-
-def cost_ratio(w):
-    raise NotImplementedError("Exercise: write your answer here")
-
-
-book_mean = pd.DataFrame(
-    [(m, r, n) for s_, m, r, n in published.BOOK if s_ == "FD002+FD004"],
-    columns=["method", "rmse", "nasa"],
-)
-r_n, n_n = minmax(book_mean.rmse), minmax(book_mean.nasa)
-i_gaba, i_grace = list(book_mean.method).index("gaba"), list(book_mean.method).index("grace")
-w_star = switch_point(r_n[i_gaba], n_n[i_gaba], r_n[i_grace], n_n[i_grace])
+W_MAX = 10.0  # AMNL's weight at failure; the book's is 2.0
+rul_x, logits_x = model(xb)  # the same untrained model and batch as above
+ce_x = task_losses(rul_x, yb, logits_x, hb)[1]
+grad_plain_x = flat(task_gradients([((rul_x - yb) ** 2).mean()], shared)[0])
 print(
-    f"GABA -> GRACE at w = {w_star:.4f}: a late cycle must cost {cost_ratio(w_star):.1f} x an early one"
+    f"{'w_max':>6}{'mean error':>12}{'wMSE':>9}{'g_rul':>8}{'g_hs':>8}{'lam_rul':>10}"
+    f"{'RUL pull':>10}{'cosine with MSE gradient':>26}"
 )
+for w_max in (2.0, W_MAX):
+    w_x = amnl_weights(yb, w_max=w_max)
+    mean_error = ((w_x * (rul_x - yb)).sum() / w_x.sum()).item()  # weighted mean of pred - true
+    wmse_x = weighted_mse(rul_x, yb, w_x)
+    grad_w, grad_h = (flat(g) for g in task_gradients([wmse_x, ce_x], shared))
+    g_w, g_h = grad_w.norm().item(), grad_h.norm().item()
+    grace_x = simplified_gaba()
+    grace_x.observe(torch.tensor([g_w, g_h]))
+    lam_x = grace_x.weights()[0].item()
+    cos_x = torch.nn.functional.cosine_similarity(grad_plain_x, grad_w, dim=0).item()
+    print(
+        f"{w_max:>6.1f}{mean_error:>+12.1f}{wmse_x.item():>9.1f}{g_w:>8.3f}{g_h:>8.4f}"
+        f"{lam_x:>10.5f}{lam_x * g_w:>10.4f}{cos_x:>26.4f}"
+    )
 
-# %%
-_, switches_mean = choices(book_mean)
-scanned = next(w_s for w_s, a, b in switches_mean if (a, b) == ("gaba", "grace"))
-assert abs(w_star - scanned) <= 2e-4, (
-    f"your switch point {w_star:.4f} differs from the scan's {scanned:.4f}: set "
-    "(1 - w) r_a + w n_a = (1 - w) r_b + w n_b and solve for w"
-)
-assert np.isclose(cost_ratio(0.5), 1.0) and np.isclose(cost_ratio(0.75), 3.0), (
-    "w = c_late / (c_late + c_early), so c_late / c_early = w / (1 - w)"
-)
-print("correct")
-
-# %% [markdown]
-# ### Exercise 3: how much of the NASA score is late?
-#
-# Write `late_share(pred, true)`: the fraction of the summed NASA score that comes
-# from late predictions ($d = \hat y - y \ge 0$). Use only NumPy. The check applies
-# it to the GRACE run's test predictions and to two constructed fleets.
-
-
-# %%
-def late_share(pred, true):
-    raise NotImplementedError("Exercise: write your answer here")
-
-
-# %%
-expected_share = s[late].sum() / s.sum()
-assert np.isclose(late_share(pred_t, true_t), expected_share), (
-    f"for the GRACE run you get {late_share(pred_t, true_t):.4f}, expected {expected_share:.4f}: "
-    "late means d = pred - true >= 0, and the score of a late error is exp(d/10) - 1"
-)
-assert np.isclose(
-    late_share([10.0, 20.0], [0.0, 30.0]), np.expm1(1) / (np.expm1(1) + np.expm1(10 / 13))
-), (
-    "one engine 10 cycles late and one 10 cycles early: the late one scores e - 1, the early one "
-    "e**(10/13) - 1"
-)
-print(f"correct: {late_share(pred_t, true_t):.0%} of this run's NASA score is late")
+# %% [markdown] tags=["answer", "points-2"]
+# *Write your answer here.*
 
 # %% [markdown]
 # ## Summary
@@ -654,3 +677,20 @@ print(f"correct: {late_share(pred_t, true_t):.0%} of this run's NASA score is la
 #   dominates it, its switch points depend on which candidates are compared, and it
 #   is only as good as the spread of the results allows. Measured results take the
 #   place of the published figures here as soon as GPU runs exist.
+
+# %% [markdown]
+# ## Check your understanding
+#
+# 1. In GRACE, GABA's weights cancel the size of the RUL gradient on the backbone.
+#    What is left of AMNL's contribution, and what did this chapter measure about it?
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*
+
+# %% [markdown]
+# 2. Exercise 1 measured the share of the GRACE smoke run's NASA score that comes
+#    from late engines. Why does that figure say little about how safe GRACE is in
+#    service?
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*

@@ -1,6 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -18,20 +20,24 @@
 # every subset. A number in such a table is only as good as the procedure behind
 # it, and the book's figures for FD002 and FD004 are about half of what careful
 # standard-protocol studies report (see the protocol page). This chapter shows how
-# rulkit produces its own numbers, from the GPU runs to the tables: one file per
-# run with its full provenance, seed means with their spread and an engine-level
-# confidence interval, and the book's and the literature's figures beside ours,
-# each labelled with where it comes from and under which protocol. Where our
-# numbers differ from the book's, the differences are computed from the tables.
+# rulkit produces its own numbers and what they are so far: one file per run with
+# its full provenance, runs of the book's full recipe that train in resumable
+# slices on whatever machine is at hand, seed means with their spread and an
+# engine-level confidence interval, and the book's and the literature's figures
+# beside ours, each labelled with where it comes from and under which protocol.
+# Where our numbers differ from the book's, the differences are computed from the
+# tables.
 #
 # **Learning goals**
 #
-# - describe how a result is produced: the GPU script, the sweep over the grid of
-#   subsets, methods and seeds, and the one JSON file each run writes;
+# - describe how a result is produced: a run that checkpoints and resumes, the
+#   sweep over a grid of subsets, methods and seeds, and the one JSON file each run
+#   writes, with the stretches of training that made it;
 # - load result files and build the summary table (mean ± std over seeds, engine-level
 #   bootstrap 95% interval);
 # - put measured figures beside published ones without mixing them up, and state
 #   the protocol of each;
+# - measure what choosing the epoch on the test set would have been worth;
 # - compute a bootstrap interval by hand and explain what it covers;
 # - run the whole pipeline on a CPU, and say why a smoke run is not a result.
 
@@ -65,17 +71,23 @@ from IPython.display import Markdown, display
 
 from rulkit import plots, published
 from rulkit.report import (
+    CAMPAIGN_COMMAND,
     PROTOCOL,
     bootstrap_ci,
     build_report,
     comparison_table,
+    config_label,
+    floor_table,
+    gap_sentences,
     literature_table,
+    per_seed_table,
     runs_table,
+    selection_gap_table,
     summary_markdown,
     summary_table,
     to_markdown,
 )
-from rulkit.results import load_results
+from rulkit.results import load_measured, load_results
 from rulkit.train import prepare_for, profile_config, train
 
 plt.rcParams["figure.figsize"] = (8, 3.5)
@@ -89,30 +101,36 @@ plt.rcParams["figure.figsize"] = (8, 3.5)
 # (RMSE and NASA score against the capped and the uncapped truth, health accuracy,
 # macro F1, confusion matrix), the prediction for every test engine, the training
 # curves, the task-weight history, the complete configuration, and the provenance:
-# device and GPU model, torch, CUDA and cuDNN versions, git commit, start time and
-# wall time. The file is written atomically, so a run that is killed leaves either
-# a complete file or none. Every field is documented in
+# device, torch, CUDA and cuDNN versions, git commit, start time and wall time. The
+# file is written atomically, so a run that is killed leaves either a complete file
+# or none. Every field is documented in
 # [the result-file schema](../book/results_schema.md).
 #
-# **A grid of runs.** The full recipe (up to 500 epochs, chapter 15) needs a GPU: the
-# book reports about 30 minutes per seed on an A100. The runs are therefore made by one
-# script on a GPU machine, `benchmarks/gpu_session.sh`. It calls `rulkit sweep` over a
-# priority grid, in
-# this order:
+# **A run that survives interruptions.** The full recipe (up to 500 epochs, early
+# stopping 60 epochs after the best one, chapter 15) takes about 30 minutes per run
+# on an A100 by the book's account and hours on a CPU: longer than a Colab session, a
+# borrowed GPU slot or a working day. So a run writes a checkpoint (model, optimiser,
+# balancer, every random-number state, curves) at every epoch end and when it is told
+# to stop, and running the same command again continues from it; the finished
+# result is the same as that of an uninterrupted run. Each stretch of training is
+# recorded in `provenance.segments` (host, device, first and last epoch, wall time).
 #
-# 1. FD002 and FD004 × baseline, AMNL, GABA, GRACE × seeds 0-4 (the subsets where
-#    the book's claims are strongest and most disputed);
-# 2. FD001 and FD003 × the same four methods and seeds;
-# 3. all four subsets × the reference methods (uncertainty weighting, GradNorm, DWA).
+# **Where the runs are made.** Two scripts call `rulkit sweep` over a grid, seed-major
+# (all cells of seed 0 before any of seed 1), so a grid cut short stays balanced
+# across methods; the sweep skips every run whose file exists and resumes every run
+# that has a checkpoint:
 #
-# The sweep starts each run as its own process, seed-major (all cells of seed 0
-# before any of seed 1), inside a time budget, so a sweep cut short is still
-# balanced across methods. It skips every run whose file exists, so rerunning it
-# continues where it stopped. On the command line:
+# 1. the CPU campaign, `benchmarks/campaign.sh` (`make campaign`): FD001 × baseline,
+#    AMNL, GABA, GRACE × seeds 0-2, in two-hour slices at low priority, started again
+#    in every working session until the grid is done;
+# 2. the GPU script, `benchmarks/gpu_session.sh`, for the priority grid when a GPU is
+#    lent: FD002 and FD004 × the same four methods × seeds 0-4 first, then FD001 and
+#    FD003, then the reference methods (uncertainty weighting, GradNorm, DWA).
 #
 # ```bash
-# benchmarks/gpu_session.sh                      # on the GPU machine: the whole grid
-# rulkit sweep --subsets FD002 FD004 --methods baseline amnl gaba grace --seeds 0-4 --out results
+# make campaign                                  # start or continue the CPU campaign
+# rulkit sweep --subsets FD001 --methods baseline amnl gaba grace --seeds 0-2 \
+#     --profile full --device cpu --max-minutes 120 --out results   # one slice of it
 # rulkit report results --out results/report     # the tables and figures of this chapter
 # ```
 #
@@ -126,108 +144,130 @@ print(f"{PROTOCOL}.")
 # %% [markdown]
 # ## The result files in `results/`
 #
-# The GPU runs land in `results/` at the root of the repository. Nothing else
-# writes there: notebooks and tests use temporary folders.
+# Finished runs land in `results/` at the root of the repository, one file each.
+# Nothing else writes there: notebooks and tests use temporary folders. On Colab,
+# where the notebook runs without the repository, `load_measured` falls back to the
+# same records shipped inside the package (`rulkit/measured.json`, rebuilt from
+# `results/` by `make measured`), and says so.
 
 # %%
 RESULTS_DIR = Path("..") / "results"
-records = load_results(RESULTS_DIR) if RESULTS_DIR.is_dir() else []
-failed = load_results(RESULTS_DIR, status="failed") if RESULTS_DIR.is_dir() else []
+records, source = load_measured(RESULTS_DIR)
+print(f"{len(records)} successful runs, read from {source}")
 if records:
     runs = runs_table(records)
-    print(f"{len(records)} successful and {len(failed)} failed runs under {RESULTS_DIR}")
-    print(runs.groupby(["profile", "subset", "method"]).size().unstack(fill_value=0).to_string())
+    runs["config"] = [config_label(r) for r in records]
+    print(runs.groupby(["config", "subset", "method"]).size().unstack(fill_value=0).to_string())
     print("devices:", ", ".join(sorted(set(runs.device.dropna()))))
 else:
     print(
-        f"No result files under {RESULTS_DIR}: no GPU run of the full recipe has been made yet "
-        f"({len(failed)} failed runs recorded). This chapter therefore has no measured results "
-        "to report. It shows the published figures below, labelled as published, and then runs "
-        "the whole pipeline on a tiny CPU smoke sweep, which demonstrates the machinery and "
-        "measures nothing about the methods."
+        "No full-recipe run has finished yet: this chapter shows the published figures, "
+        "labelled as published, and runs the pipeline on a tiny CPU smoke sweep, which "
+        "demonstrates the machinery and measures nothing about the methods."
     )
 
 # %% [markdown]
 # ## Measured results
 #
-# When full-profile results exist, the cells below show them: first the summary
-# (mean ± standard deviation over seeds, and an engine-level bootstrap 95%
-# interval, explained in the pipeline section), then our figures beside the book's,
-# the differences, the Pareto picture and the task-weight trajectories. Each
-# table states its source and protocol.
-
-
-# %%
-def gaps_to_book(summary, profile):
-    """Ours minus the book's, for every cell the book prints and we have measured."""
-    ours = summary[summary.profile == profile]
-    rows = []
-    for subset, method, b_rmse, b_nasa in published.BOOK:
-        parts = ["FD002", "FD004"] if subset == "FD002+FD004" else [subset]
-        cell = ours[(ours.method == method) & ours.subset.isin(parts)]
-        if len(cell) != len(parts):
-            continue
-        r, n = cell.rmse_mean.mean(), cell.nasa_mean.mean()
-        rows.append(
-            {
-                "subset": subset,
-                "method": method,
-                "seeds": int(cell.seeds.min()),
-                "ours_rmse": r,
-                "book_rmse": b_rmse,
-                "rmse_gap": r - b_rmse,
-                "rmse_ratio": r / b_rmse,
-                "ours_nasa": n,
-                "book_nasa": np.nan if b_nasa is None else b_nasa,
-                "nasa_gap": np.nan if b_nasa is None else n - b_nasa,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def say_gaps(gaps, who):
-    """One plain sentence per cell: where ours differ from the book's, and by how much."""
-    for g in gaps.itertuples():
-        nasa = (
-            ""
-            if np.isnan(g.nasa_gap)
-            else f"; NASA {g.ours_nasa:.1f} vs {g.book_nasa:.1f} ({g.nasa_gap:+.1f})"
-        )
-        print(
-            f"{g.subset} {g.method}: {who} RMSE {g.ours_rmse:.2f} vs the book's {g.book_rmse:.2f} "
-            f"({g.rmse_gap:+.2f}, {g.rmse_ratio:.2f} x){nasa} [{g.seeds} seed(s)]"
-        )
-
+# The cells below show every finished run of the full recipe: first each run on its
+# own (its figures, the epoch the validation engines chose, how many epochs it
+# trained, how long and in how many stretches), then the summary per cell (mean ± std
+# over seeds, and an engine-level bootstrap 95% interval, explained in the pipeline
+# section), then our figures beside the book's and the gap in words. Each table
+# states its source and protocol. A method with one seed has no standard deviation
+# yet, and a difference between two methods smaller than their intervals decides
+# nothing.
 
 # %%
-full = [r for r in records if r["profile"] == "full"]
+full = [r for r in records if config_label(r) == "full"]
 if full:
-    summary_full = summary_table(full)
-    print(f"measured here, full profile; {PROTOCOL}.")
+    print(f"measured here, full recipe; made by {CAMPAIGN_COMMAND.split('  ')[0]} (CPU runs)")
+    print("or benchmarks/gpu_session.sh (GPU runs); the device column says which.")
+    display(Markdown(to_markdown(per_seed_table(full))))
+else:
+    print("No full-recipe run has finished yet: nothing measured to show.")
+
+# %%
+summary_full = summary_table(full) if full else None
+if full:
+    print(f"measured here, full recipe; {PROTOCOL}.")
     display(Markdown(summary_markdown(summary_full)))
-else:
-    summary_full = None
-    print("No full-profile results yet: no measured summary to show.")
 
 # %%
-if summary_full is not None:
-    print(f"book: {published.BOOK_PROTOCOL}. {PROTOCOL}.")
-    display(Markdown(to_markdown(comparison_table(summary_full, "full"))))
-    say_gaps(gaps_to_book(summary_full, "full"), "ours (measured)")
-else:
-    print("No full-profile results yet: nothing to compare with the book's figures.")
+if full:
+    print(f"book: {published.BOOK_PROTOCOL}.")
+    beside = comparison_table(summary_full, "full")
+    display(Markdown(to_markdown(beside[beside["rulkit seeds"] > 0])))
+    for sentence in gap_sentences(summary_full, "full"):
+        print(sentence)
+
+# %% [markdown]
+# ### How the runs trained
+#
+# The next figure plots each run's validation RMSE against the epoch (solid), with
+# the epoch it chose marked by a dot. Where a run kept the test RMSE of every epoch
+# (the campaign switches this record-only option, `record_test_rmse`, on), it is
+# drawn dotted. The test curve is never used to choose anything: it is there to
+# measure what choosing on it would have been worth, in the table after the figure.
 
 # %%
-if summary_full is not None:
+if full:
+    fig = plots.validation_curves(full)
+    fig.axes[0].set_title("measured here, full recipe: validation (solid) and test (dotted) RMSE")
+    fig.tight_layout()
+    plt.show()
+    fig, axes = plt.subplots(len(full), 2, figsize=(9, 2.8 * len(full)), squeeze=False)
+    for r, row in zip(full, axes):
+        plots.training_curves(r, axes=row)
+        row[0].set_title(f"{r['subset']} {r['method']} seed {r['seed']}: training losses")
+    fig.tight_layout()
+    plt.show()
+
+# %% [markdown]
+# ### What choosing the epoch on the test set would have been worth
+#
+# The book's earlier edition chose checkpoints on the test engines (see the protocol
+# page). For every run that recorded its test curve, the table compares the test RMSE
+# at the epoch the validation engines chose with the lowest test RMSE over all
+# epochs. The gap is how much better the run would have looked had the test set
+# chosen the epoch.
+
+# %%
+selection = selection_gap_table(full) if full else pd.DataFrame()
+if len(selection):
+    print("measured here, full recipe; the test curve is kept for the record only")
+    display(Markdown(to_markdown(selection)))
+    for _, g in selection.iterrows():
+        there = g["test RMSE there"]
+        print(
+            f"{g.subset} {g.method} seed {g.seed}: choosing the epoch on the test set would "
+            f"lower its test RMSE from {there:.2f} to {g['lowest test RMSE']:.2f} "
+            f"({g.gap / there:.0%} lower)"
+        )
+else:
+    print("No run with a recorded test curve yet.")
+
+# %% [markdown]
+# ### The Pareto picture and the task weights
+#
+# RMSE against NASA score per subset, the methods that no other method beats on both
+# joined by a dashed line; and, for GABA and GRACE, how the weight of the RUL task
+# moves during training and how often it sits on GABA's floor of 0.05.
+
+# %%
+if full:
     fig = plots.pareto(summary_full)
-    fig.suptitle("Measured here (full profile): mean ± std over seeds", fontsize=10)
+    fig.suptitle("measured here (full recipe): mean ± std over seeds", fontsize=10)
     fig.tight_layout()
     plt.show()
     fig = plots.task_weight_trajectories(full)
     fig.tight_layout()
     plt.show()
-else:
-    print("No full-profile results yet: no Pareto picture or weight trajectories.")
+    floors = floor_table(full)
+    if len(floors):
+        display(Markdown(to_markdown(floors)))
+    else:
+        print("No finished GABA or GRACE run of the full recipe yet: no floor measurement.")
 
 # %% [markdown]
 # ## The book's published figures
@@ -294,11 +334,12 @@ for subset, method, r, _ in published.BOOK:
 # %% [markdown]
 # ## The whole pipeline on a CPU
 #
-# With no GPU results yet, we run the pipeline end to end on a scale a laptop CPU
-# handles: two runs of the smoke profile (8 training engines, at most 5 epochs) on
-# FD001, seed 0, for the baseline and GRACE, written into a temporary folder. On
-# the GPU machine the same files come from `rulkit sweep`, which starts each run
-# as a separate process; the equivalent call would be
+# A full-recipe run takes hours, so to see every step of the pipeline at once we
+# run it end to end on a scale a laptop CPU handles in a minute or two: two runs of
+# the smoke profile (8 training engines, at most 5 epochs) on FD001, seed 0, for the
+# baseline and GRACE, written into a temporary folder. The campaign's files come
+# from `rulkit sweep`, which starts each run as a separate process; the equivalent
+# call would be
 #
 # ```python
 # from rulkit.sweep import sweep
@@ -396,13 +437,13 @@ display(Markdown(to_markdown(comparison)))
 # %% [markdown]
 # The differences are computed from the tables, cell by cell, never typed in. For
 # the smoke demo they are meaningless (8 engines, 5 epochs), but the computation is
-# exactly the one the measured section above runs on the full results.
+# exactly the one the measured section above runs on the full-recipe results.
 
 # %%
-gaps_demo = gaps_to_book(summary_demo, "smoke")
+gaps_demo = gap_sentences(summary_demo, "smoke")
 print(f"{DEMO}:")
-say_gaps(gaps_demo, "smoke demo")
-assert len(gaps_demo) == 2 and set(gaps_demo.method) == {"baseline", "grace"}
+print("\n".join(gaps_demo))
+assert len(gaps_demo) == 2, "the book prints FD001 figures for both methods"
 
 # %% [markdown]
 # ### The figures
@@ -445,6 +486,14 @@ print("written:", ", ".join(sorted(Path(v).name for k, v in written.items() if k
 # the NASA score against the capped truth (`per_engine["true"]`) and against the
 # uncapped truth (`per_engine["true_uncapped"]`), as a dict with the keys `rmse`,
 # `nasa`, `rmse_uncapped` and `nasa_uncapped`. Use NumPy only.
+#
+# <details><summary>Hint</summary>
+#
+# The error is `d = pred - true` (positive: the prediction is late). The NASA score
+# adds `exp(-d / 13) - 1` for early and `exp(d / 10) - 1` for late predictions over
+# all engines; the RMSE is the square root of the mean squared error.
+#
+# </details>
 
 
 # %%
@@ -475,6 +524,14 @@ print("correct: the stored figures follow from the stored predictions")
 #    `idx = rng.integers(0, E, size=(n_boot, E))` with $E$ the number of test engines;
 # 2. for each draw and each run, the RMSE over the drawn engines; average over runs;
 # 3. the 2.5th and 97.5th percentiles of the `n_boot` averages (`np.percentile`).
+#
+# <details><summary>Hint</summary>
+#
+# With `pred` of shape `(runs, E)` and `idx` of shape `(n_boot, E)`, `pred[:, idx]`
+# has shape `(runs, n_boot, E)` and `true[idx]` broadcasts against it: one mean over
+# the last axis gives every run's RMSE on every draw at once.
+#
+# </details>
 
 
 # %%
@@ -502,6 +559,14 @@ print(f"correct: GRACE demo RMSE {rmse_here:.2f}, 95% interval [{mine[0]:.2f}, {
 # and `nasa_mean`: the sorted list of methods that no other method beats on both
 # scores (at least as good on both and strictly better on one). Do not use
 # `rulkit.plots.pareto_front`. The check applies it to the book's published figures.
+#
+# <details><summary>Hint</summary>
+#
+# For method `i`, the boolean array
+# `(r <= r[i]) & (n <= n[i]) & ((r < r[i]) | (n < n[i]))` marks the methods that
+# beat it; `i` is on the front when no entry is true.
+#
+# </details>
 
 
 # %%
@@ -531,22 +596,85 @@ tie = pd.DataFrame({"method": ["a", "b"], "rmse_mean": [1.0, 1.0], "nasa_mean": 
 assert front_methods(tie) == ["a", "b"], "two identical methods do not beat each other"
 print("correct")
 
+# %% [markdown]
+# ### Exercise 4 (experiment): how many test engines does an interval need?
+#
+# FD001 scores 100 test engines. Suppose only the first 25 had been kept. **Before
+# running anything**, write down your prediction in the next cell: will the 95%
+# bootstrap interval of the GRACE demo run's RMSE be about as wide, about twice as
+# wide, or about four times as wide as with all 100 engines? Why?
+#
+# Then complete `interval_width(record, n_engines)`: keep the first `n_engines`
+# entries of every list in the record's `per_engine`, and return the width
+# (`high - low`) of rulkit's interval, `bootstrap_ci([...], 2000, seed=0)["rmse"]`.
+# The cell after it measures 100, 50 and 25 engines. Finally, explain what you see
+# against your prediction.
+#
+# <details><summary>Hint</summary>
+#
+# Copy the record with `dict(record)` and replace its `per_engine` by a new dict of
+# shortened lists, so the original stays intact. The spread of a mean over $n$
+# independent engines shrinks like $1/\sqrt{n}$.
+#
+# </details>
+
+# %% [markdown] tags=["answer", "points-0"]
+# *Write your answer here.*
+
+
+# %%
+def interval_width(record, n_engines):
+    raise NotImplementedError("Exercise: write your answer here")
+
+
+# %%
+grace_demo = next(r for r in demo_records if r["method"] == "grace")
+widths = {}
+for n in (100, 50, 25):
+    widths[n] = interval_width(grace_demo, n)
+    kept = {k: v[:n] for k, v in grace_demo["per_engine"].items()}
+    low, high = bootstrap_ci([{**grace_demo, "per_engine": kept}], 2000, seed=0)["rmse"]
+    assert np.isclose(widths[n], high - low), (
+        f"with {n} engines you get a width of {widths[n]:.3f}, rulkit's interval is "
+        f"[{low:.3f}, {high:.3f}] (width {high - low:.3f}): keep the first n entries of "
+        "every per_engine list and return high - low"
+    )
+    print(f"{n:>3} engines: 95% interval of the RMSE {high - low:.2f} cycles wide")
+print(f"correct: 25 engines give an interval {widths[25] / widths[100]:.2f} times as wide as 100")
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*
+
 # %%
 demo_tmp.cleanup()
 
 # %% [markdown]
 # ## Summary
 #
-# - Every number of this chapter comes from result files: one JSON file per run,
-#   with the predictions for every test engine and the full provenance, written by
-#   the GPU script's sweep into `results/`.
+# - Every measured number of this chapter comes from result files: one JSON file per
+#   run, with the predictions for every test engine and the full provenance,
+#   including each stretch of training that made it. Runs checkpoint and resume, so
+#   the full recipe can be trained in slices on a CPU or on borrowed GPU time.
 # - Seeds are summarised as mean ± std, and each cell gets an engine-level
 #   bootstrap 95% interval; differences smaller than the intervals decide nothing.
 # - The book's and the literature's figures are shown beside ours, labelled as
 #   published and with their protocols; the differences are computed from the
-#   tables. The book's FD002 figures are about half the best standard-protocol
-#   results in the literature.
-# - No GPU run has been made yet, so this chapter reports no measured result. The
-#   smoke sweep shows that the pipeline works from training to tables and figures;
-#   its numbers are not results. When the GPU results arrive, the measured section
-#   fills in without any change to the code.
+#   tables and said in words. The book's FD002 figures are about half the best
+#   standard-protocol results in the literature.
+# - Runs that keep their test curve for the record measure what choosing the epoch
+#   on the test set would have been worth, without letting it choose anything.
+# - The smoke sweep shows that the pipeline works from training to tables and
+#   figures; its numbers are not results. The measured section fills in from the
+#   files as the campaign's runs finish, without any change to the code.
+
+# %% [markdown]
+# ## Check your understanding
+#
+# 1. A run's validation curve reaches its lowest point at epoch 5, and its recorded
+#    test curve is lower still at a later epoch. Which epoch's test figure do you
+#    report, and why is the other one not a result?
+# 2. Why does each result file keep the prediction for every test engine, and not
+#    only the RMSE and the NASA score?
+
+# %% [markdown] tags=["answer"]
+# *Write your answer here.*
