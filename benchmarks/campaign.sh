@@ -23,12 +23,14 @@ cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-0-2}
 JOBS=${JOBS:-2}
 SLICE_MINUTES=${SLICE_MINUTES:-120}
-RESULTS_DIR=${RESULTS_DIR:-results}
-CODE=${CODE:-$PWD}
+RESULTS_DIR=$(mkdir -p "${RESULTS_DIR:-results}" && cd "${RESULTS_DIR:-results}" && pwd)
+CODE=$(cd "${CODE:-$PWD}" && pwd)
 PY=${PYTHON:-$PWD/.venv/bin/python}
 LOG="$RESULTS_DIR/campaign.log"
-mkdir -p "$RESULTS_DIR"
 export PYTHONPATH="$CODE${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+# `python -m` imports from the current folder first: run from CODE, so that the sweep
+# and its children train with CODE's rulkit, not with whatever this checkout holds.
+cd "$CODE"
 if [ -n "${AUTOGROUP_NICE:-}" ] && [ -w /proc/self/autogroup ]; then
   echo "$AUTOGROUP_NICE" >/proc/$$/autogroup
 fi
