@@ -452,7 +452,9 @@ def measured_markdown(records: list[dict]) -> str:
                 "hours": f"{(p.get('wall_time_s') or 0) / 3600:.1f}",
                 "segments": len(p.get("segments") or [None]),
                 "device": p.get("device_name"),
-                "commit": (p.get("git_commit") or "")[:7],
+                # a tree with uncommitted changes is marked: the commit alone does not say
+                "commit": (p.get("git_commit") or "")[:7]
+                + (" (dirty)" if p.get("git_dirty") else ""),
             }
         )
     command = (

@@ -155,7 +155,15 @@ def compact(record: dict) -> dict:
     prov = record.get("provenance", {})
     keep["provenance"] = {
         k: prov.get(k)
-        for k in ("device_name", "torch", "git_commit", "wall_time_s", "started", "segments")
+        for k in (
+            "device_name",
+            "torch",
+            "git_commit",
+            "git_dirty",
+            "wall_time_s",
+            "started",
+            "segments",
+        )
     }
     return keep
 
