@@ -555,9 +555,11 @@ for m in ("baseline", "amnl"):
 # %% [markdown]
 # ## Full-recipe results, when there are any
 #
-# Runs of the book's full recipe (on a GPU, with `rulkit train` or `rulkit
-# sweep`) write one JSON file each into `results/` at the root of the repository.
-# If such files exist for AMNL or the baseline, we show their seed means here.
+# Runs of the book's full recipe (the CPU campaign or the GPU script of the
+# results chapter, both `rulkit sweep`) write one JSON file each into `results/` at
+# the root of the repository. If such files existed for AMNL or the baseline when
+# this notebook was last run, the cell below shows their seed means; the results
+# chapter shows every finished run with its provenance.
 
 # %%
 RESULTS_DIR = Path("..") / "results"

@@ -1171,7 +1171,7 @@ for lam_hs in (0.5, 0.2):
 #
 # | application (as the book names it) | method | source the book gives | verified here? | note |
 # |---|---|---|---|---|
-# | turbofan engines, NASA C-MAPSS | AMNL, GABA, GRACE | the book's primary source, an IEEE/CAA *Journal of Automatica Sinica* 2025 paper (see the references) | partly | This companion re-implements all three and runs them on C-MAPSS, so far as smoke runs on a CPU only. It has no full-recipe result yet, and its protocol selects checkpoints on validation engines, unlike the book's earlier edition. Whether the published figures hold is open (results chapter). |
+# | turbofan engines, NASA C-MAPSS | AMNL, GABA, GRACE | the book's primary source, an IEEE/CAA *Journal of Automatica Sinica* 2025 paper (see the references) | partly | This companion re-implements all three and runs them on C-MAPSS. Its full-recipe runs on FD001 are made on a CPU, one at a time, and the results chapter shows those that have finished; everything else here is a smoke run. Its protocol selects checkpoints on validation engines, unlike the book's earlier edition. Whether the published figures hold is open (results chapter). |
 # | lithium-ion battery life | AMNL | Severson et al., *Nature Energy*, 2019 | no | A battery study: it predicts cycle life from early-cycle discharge features with regularised linear models. It uses no failure-weighted loss and no dual-task network, so it is at most related work on life prediction, not a use of AMNL as such. |
 # | wind-turbine pilots | as the book's table says | none | no | The book cites no source, so there is nothing to check. Read it as a claim, not as evidence. |
 #
