@@ -246,21 +246,7 @@ def sweep(
                 if code == EXIT_LOCKED:  # lost the race for the lock: try again later
                     pending.append(run)
                     continue
-                status = _status(result_path(out, name)) if code in (0, 1) else None
-                kind = {"ok": "ok", "failed": "failed"}.get(status or "", "")
-                if code == EXIT_STOPPED:
-                    kind = "stopped"
-                elif not kind:  # crashed without a result file (see its log)
-                    kind, status = "failed", f"exit code {code}, no result file"
-                summary[kind] += 1
-                summary["log"].append(
-                    {
-                        "run": name,
-                        "status": status or kind,
-                        "seconds": round(time.monotonic() - t0, 1),
-                        "exit_code": code,
-                    }
-                )
+                kind = _count(summary, name, code, out, t0)
                 if kind != "stopped":
                     bar.update(1)
                 bar.set_postfix(ok=summary["ok"], failed=summary["failed"])
@@ -269,15 +255,38 @@ def sweep(
         summary["not_started"] = len(pending)
     finally:
         stop_children()  # the children checkpoint and stop
-        for proc, _ in running.values():
+        for run, (proc, t0) in running.items():
             try:
-                proc.wait(timeout=120)
+                code = proc.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 proc.kill()
-            summary["stopped"] += 1
+                proc.wait()
+                code = EXIT_STOPPED
+            # a run that finished while being stopped counts as what it wrote
+            _count(summary, configs[run].run_name(), code, out, t0)
         bar.close()
     summary["minutes"] = round((time.monotonic() - start) / 60, 2)
     return summary
+
+
+def _count(summary: dict, name: str, code: int, out: Path, t0: float) -> str:
+    """Count a child that exited with ``code`` as ok, failed or stopped; log it."""
+    status = _status(result_path(out, name)) if code in (0, 1) else None
+    kind = {"ok": "ok", "failed": "failed"}.get(status or "", "")
+    if code == EXIT_STOPPED or (code < 0 and not kind):  # stopped, or killed by a signal
+        kind = "stopped"
+    elif not kind:  # crashed without a result file (see its log)
+        kind, status = "failed", f"exit code {code}, no result file"
+    summary[kind] += 1
+    summary["log"].append(
+        {
+            "run": name,
+            "status": status or kind,
+            "seconds": round(time.monotonic() - t0, 1),
+            "exit_code": code,
+        }
+    )
+    return kind
 
 
 def _has_cuda() -> bool:

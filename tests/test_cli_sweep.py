@@ -300,3 +300,17 @@ def test_failed_runs_are_kept_unless_retried(synthetic_dir, tmp_path, capsys):
     retried = sweep(*args, overrides=settings, retry_failed=True, progress=False)
     assert retried["ok"] == 1, retried
     assert json.loads((tmp_path / f"{cfg.run_name()}.json").read_text())["status"] == "ok"
+
+
+def test_a_run_that_finishes_while_being_stopped_counts_as_what_it_wrote(tmp_path):
+    from rulkit.checkpoint import EXIT_STOPPED
+    from rulkit.sweep import _count
+
+    (tmp_path / "FD001_baseline_seed0_smoke.json").write_text('{"status": "ok"}')
+    summary = {"ok": 0, "failed": 0, "stopped": 0, "log": []}
+    assert _count(summary, "FD001_baseline_seed0_smoke", 0, tmp_path, 0.0) == "ok"
+    assert _count(summary, "FD001_grace_seed0_smoke", EXIT_STOPPED, tmp_path, 0.0) == "stopped"
+    assert _count(summary, "FD001_gaba_seed0_smoke", -15, tmp_path, 0.0) == "stopped"
+    assert _count(summary, "FD001_amnl_seed0_smoke", 1, tmp_path, 0.0) == "failed"
+    assert (summary["ok"], summary["stopped"], summary["failed"]) == (1, 2, 1)
+    assert summary["log"][3]["status"] == "exit code 1, no result file"

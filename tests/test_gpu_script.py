@@ -77,8 +77,9 @@ def test_two_calls_finish_what_one_call_could_not(tmp_path):
     data = tmp_path / "data"
     write_cmapss_files(synthetic_tables(n_train=16, n_test=4, seed=3), data)
     carry = tmp_path / "carry"
-    # First call: too short for the grid (two runs of 40 tiny epochs).
-    call(tmp_path / "out1", carry, data, wall=35, epochs=40)
+    # First call: too short for the grid. Two runs of 120 tiny epochs (about 0.3-0.6 s
+    # each on 2 cores): the first run cannot finish inside the 35 s wall on any machine.
+    call(tmp_path / "out1", carry, data, wall=35, epochs=120)
     session = (tmp_path / "out1" / "session.log").read_text()
     assert re.search(r"[1-9] stopped for time", session), session
     unpack(tmp_path / "out1", carry)
@@ -87,7 +88,7 @@ def test_two_calls_finish_what_one_call_could_not(tmp_path):
     assert ckpts, "the first call left no checkpoint to continue from"
     assert len(first) < 2, "the first call finished everything: the wall did not cut a run"
     # Second call: the state comes back in and the grid completes.
-    call(tmp_path / "out2", carry, data, wall=400, epochs=40)  # ends when done
+    call(tmp_path / "out2", carry, data, wall=500, epochs=120)  # ends when done
     final = tmp_path / "final"
     unpack(tmp_path / "out2", final)
     results = {p.name: json.loads(p.read_text()) for p in final.glob("*.json")}
