@@ -257,3 +257,25 @@ def test_beside_book_shows_one_subset_measured_where_it_exists(tmp_path):
     assert table[table.method == "baseline"].iloc[0]["rulkit RMSE (full, measured)"] == "-"
     empty = beside_book([], "FD001")
     assert len(empty) == 4 and set(empty["rulkit seeds"]) == {0}
+
+
+def test_result_files_get_the_usual_permissions(tmp_path):
+    """Written via a temporary file, a result must still be readable by the folder's other
+    users, like any file the process creates (mkstemp alone would make it private)."""
+    import os
+    import stat
+
+    from rulkit.results import atomic_write_text
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.json", "{}")
+        assert stat.S_IMODE((tmp_path / "a.json").stat().st_mode) == 0o644
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "b.json", "{}")
+        assert stat.S_IMODE((tmp_path / "b.json").stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(plain.stat().st_mode) & 0o400
