@@ -277,9 +277,10 @@ def regime_table(
     if len(tables) > 1:
         seeds = tables[1].seeds
         count = f"{seeds.min()}" + ("" if seeds.min() == seeds.max() else f" to {seeds.max()}")
+        plural = "s" if seeds.max() > 1 else ""
         note.append(
-            f"{SOURCE_MEASURED!r}: seed means of {profile}-profile runs ({count} seeds per"
-            f" method),\n  from {where}."
+            f"{SOURCE_MEASURED!r}: seed means of {profile}-profile runs ({count} seed{plural}"
+            f" per method),\n  from {where}."
         )
     elif where is not None:
         note.append(f"No {profile}-profile {subset} runs measured here yet; searched\n  {where}.")

@@ -230,6 +230,11 @@ def test_regime_table_reads_result_files(tmp_path):
         f"(2 seeds per method),\n  from the result files in {tmp_path}."
         in table.attrs["figures_from"]
     )
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "FD001_amnl_seed0_full.json").write_text(json.dumps(record("FD001", "amnl", 0, 15, 485)))
+    (one / "FD001_gaba_seed0_full.json").write_text(json.dumps(record("FD001", "gaba", 0, 14, 400)))
+    assert "(1 seed per method)" in regimes.regime_table(one, subset="FD001").attrs["figures_from"]
 
 
 def test_regime_table_falls_back_to_the_packaged_summary(tmp_path, monkeypatch):
