@@ -9,15 +9,18 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  ?= torch
 NB     := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# the chapters that show full-recipe results: re-executed when a result file lands
+RESULTS_NB := $(sort $(wildcard notebooks/0[6-9]_*.ipynb notebooks/10_*.ipynb))
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: setup demo book test lint unit nbval browser notebooks sync student bench gpu-session campaign measured clean help
+.PHONY: setup demo book test lint unit nbval browser notebooks results-notebooks sync student bench gpu-session campaign measured clean help
 
 help:
 	@echo "make book      set up .venv and build the book into _build/html"
 	@echo "make test      set up .venv and run lint, unit tests, nbval, book build, browser test"
 	@echo "make demo      set up .venv and train the smoke profile on FD001 (about a minute on a CPU)"
 	@echo "make notebooks re-execute every notebook in place (authors; needs the C-MAPSS files)"
+	@echo "make results-notebooks  re-execute the chapters that show results (06-10) after make measured"
 	@echo "make student   regenerate notebooks/student/ with nbgrader (scripts/grading.py student)"
 	@echo "make bench     run the CPU benchmarks in benchmarks/"
 	@echo "make gpu-session  the GPU session: benchmark + priority grid, state banked under OUT"
@@ -59,6 +62,9 @@ notebooks: setup
 	$(BIN)/jupyter execute --inplace --timeout=900 $(NB)
 	$(BIN)/jupytext --sync $(NB)
 	$(MAKE) student
+
+results-notebooks: setup
+	$(MAKE) notebooks NB="$(RESULTS_NB)"
 
 sync: setup
 	$(BIN)/jupytext --sync $(NB)
