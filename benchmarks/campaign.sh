@@ -7,6 +7,7 @@
 #   benchmarks/campaign.sh                 # in the foreground
 #   nohup benchmarks/campaign.sh &         # in the background; progress in results/campaign.log
 #   make campaign                          # the same, in the background
+#   .venv/bin/rulkit status results         # where each run stands, and how long it needs at least
 #
 # Knobs (environment): SEEDS (default 0-2), JOBS (runs at a time, default 2, one core each),
 # SLICE_MINUTES (each sweep stops at the first epoch end after this, default 120; the loop

@@ -57,9 +57,11 @@ def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     return path
 
 
-def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
-    """Read a checkpoint written by :func:`save_checkpoint` (tensors and plain containers only)."""
-    return torch.load(path, map_location=map_location, weights_only=True)
+def load_checkpoint(path: str | os.PathLike, map_location="cpu", mmap: bool = False) -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint` (tensors and plain containers only).
+    ``mmap=True`` maps the tensors instead of reading them: cheap when only the counters
+    and curves are wanted."""
+    return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> None:

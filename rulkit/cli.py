@@ -19,6 +19,7 @@ EPILOG = """examples:
   rulkit train --subset FD001 --profile full --max-minutes 120   a two-hour slice; rerun to continue
   rulkit sweep --subsets FD002 FD004 --methods baseline amnl gaba grace --seeds 0-4 --out results
   rulkit report results --out results/report   tables and figures from result files
+  rulkit status results                        which runs are done, part-way, and how long they need
 
 exit status: 0 done, 1 a run failed, 2 usage or data error, 73 the run is held by another
 worker, 75 stopped for time or by a signal with the checkpoint kept (run the same command
@@ -123,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output folder (default RESULTS/report)")
     p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples")
 
+    p = sub.add_parser(
+        "status", help="where each run in a results folder stands (finished, part-way, left)"
+    )
+    p.add_argument("results", nargs="?", default="results", help="folder (default results)")
+
     p = sub.add_parser("fetch", help="download the C-MAPSS files into the cache (once)")
     p.add_argument("--data-dir", default=None)
     return parser
@@ -150,6 +156,35 @@ def main(argv: list[str] | None = None) -> int:
         return code
 
 
+def _status(folder: Path) -> int:
+    """Print the table of :func:`rulkit.sweep.progress` and a line of totals."""
+    import pandas as pd
+
+    from .sweep import progress
+
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder")
+    rows = progress(folder)
+    if not rows:
+        print(f"{folder}: no result files and no checkpoints")
+        return 0
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-"))
+    left = table["min hours left"].dropna()
+    running = table.state.str.startswith("training").sum()
+    paused = (table.state == "paused").sum()
+    print(
+        f"{(table.state == 'ok').sum()} finished, {(table.state == 'failed').sum()} failed, "
+        f"{running} training now, {paused} paused; {table.hours.sum():.1f} run-hours so far"
+        + (
+            f"; the slowest part-way run needs at least {left.max():.1f} h more"
+            if paused + running
+            else ""
+        )
+    )
+    return 0
+
+
 def _dispatch(args) -> int:
     if args.command == "fetch":
         from .data import fetch_cmapss
@@ -166,6 +201,9 @@ def _dispatch(args) -> int:
         for key, value in written.items():
             print(f"{key}: {value}")
         return 0
+
+    if args.command == "status":
+        return _status(Path(args.results))
 
     overrides = _overrides(args.set)
     if args.data_dir:

@@ -293,3 +293,67 @@ def _has_cuda() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def progress(out_dir: str | os.PathLike) -> list[dict]:
+    """Where every run in ``out_dir`` stands: finished (its result file) or part-way (its
+    checkpoint, read without loading the weights), who trains it now, and for a part-way
+    run the earliest epoch at which early stopping can end it and the time that takes at
+    the pace of its last stretch. One dict per run, sorted by name."""
+    from .checkpoint import load_checkpoint
+
+    out = Path(out_dir)
+    rows: dict[str, dict] = {}
+    for path in sorted(out.glob("*.json")):
+        record = _read_result(path)
+        if record is None:
+            continue
+        segments = record.get("provenance", {}).get("segments", [])
+        rows[path.stem] = {
+            "run": path.stem,
+            "state": record["status"],
+            "epoch": record.get("epochs_run"),
+            "best epoch": record.get("best_epoch"),
+            "best val RMSE": (record.get("val") or {}).get("rmse"),
+            "hours": sum(s.get("wall_s", 0.0) for s in segments) / 3600,
+            "segments": len(segments),
+            "earliest end": record.get("epochs_run"),
+            "min hours left": 0.0,
+        }
+    for ckpt in sorted((out / "checkpoints").glob("*.pt")):
+        if ckpt.stem in rows:  # a kept checkpoint (--keep-checkpoint) of a finished run
+            continue
+        try:
+            state = load_checkpoint(ckpt, map_location="cpu", mmap=True)
+        except Exception as err:  # a torn or foreign file: say so, do not stop
+            rows[ckpt.stem] = {"run": ckpt.stem, "state": f"unreadable checkpoint ({err})"}
+            continue
+        cfg, epoch, best = state["config"], state["epoch"], state["best"]
+        ends = min(cfg["max_epochs"], best["epoch"] + cfg["early_stop_patience"])
+        segments = state.get("segments", [])
+        trained = [s for s in segments if s["end_epoch"] > s["start_epoch"]]
+        last = trained[-1] if trained else None  # the pace of the latest stretch
+        pace = last["wall_s"] / (last["end_epoch"] - last["start_epoch"]) if last else None
+        holder = lock_holder(ckpt.with_suffix(".lock"))
+        rows[ckpt.stem] = {
+            "run": ckpt.stem,
+            "state": "paused"
+            if holder is None
+            else f"training (pid {holder['pid']} on {holder['host']})",
+            "epoch": epoch,
+            "best epoch": best["epoch"],
+            "best val RMSE": best["val_rmse"],
+            "hours": sum(s["wall_s"] for s in segments) / 3600,
+            "segments": len(segments),
+            "earliest end": ends,
+            "min hours left": max(ends - epoch, 0) * pace / 3600 if pace else None,
+        }
+    return [rows[k] for k in sorted(rows)]
+
+
+def _read_result(path: Path) -> dict | None:
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return record if isinstance(record, dict) and "status" in record else None

@@ -459,3 +459,47 @@ def test_notebooks_train_the_smoke_profile_unless_asked(monkeypatch):
         notebook_profile()
     assert "500 epochs" in expected_cost("full", 2) and "2 run(s)" in expected_cost("full", 2)
     assert "5 epochs" in expected_cost("smoke")
+
+
+def test_status_says_where_each_run_stands(fleet, tmp_path, capsys):
+    """`rulkit status`: finished runs from their files, part-way runs from their checkpoints
+    (who holds them, the earliest epoch early stopping allows, time left at their pace)."""
+    from rulkit.cli import main
+    from rulkit.sweep import progress
+
+    done = train(tiny("amnl"), data=fleet, progress=False, out_dir=tmp_path)
+    name = tiny("amnl").run_name()
+    cfg = tiny("gaba", max_minutes=0)
+    for _ in range(2):  # two one-epoch slices: paused at epoch 2
+        with pytest.raises(RunStopped):
+            train(cfg, data=fleet, progress=False, out_dir=tmp_path)
+    (tmp_path / "checkpoints" / "FD001_dwa_seed0_custom.pt").write_bytes(b"not a checkpoint")
+    rows = {r["run"]: r for r in progress(tmp_path)}
+    assert set(rows) == {name, cfg.run_name(), "FD001_dwa_seed0_custom"}
+    finished = rows[name]
+    assert finished["state"] == "ok" and finished["epoch"] == done.epochs_run
+    assert finished["best epoch"] == done.best_epoch and finished["min hours left"] == 0
+    part = rows[cfg.run_name()]
+    state = load_checkpoint(checkpoint_path(tmp_path, cfg))
+    assert part["state"] == "paused" and part["epoch"] == 2
+    assert part["best epoch"] == state["best"]["epoch"]
+    assert part["earliest end"] == min(cfg.max_epochs, state["best"]["epoch"] + 5)
+    last = state["segments"][-1]
+    pace = last["wall_s"] / (last["end_epoch"] - last["start_epoch"])
+    assert part["min hours left"] == pytest.approx((part["earliest end"] - 2) * pace / 3600)
+    assert part["segments"] == 2
+    assert rows["FD001_dwa_seed0_custom"]["state"].startswith("unreadable checkpoint")
+
+    lock = checkpoint_path(tmp_path, cfg).with_suffix(".lock")  # a live holder: this process
+    now = time.time()
+    record = {"host": socket.gethostname(), "pid": os.getpid(), "started": now, "heartbeat": now}
+    lock.write_text(json.dumps(record))
+    held = {r["run"]: r for r in progress(tmp_path)}[cfg.run_name()]
+    assert held["state"] == f"training (pid {os.getpid()} on {socket.gethostname()})"
+
+    assert main(["status", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert cfg.run_name() in text and name in text
+    assert "1 finished, 0 failed, 1 training now, 0 paused" in text
+    assert main(["status", str(tmp_path / "missing")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
