@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import math
 import os
 import signal
 import subprocess
@@ -329,7 +330,8 @@ def progress(out_dir: str | os.PathLike) -> list[dict]:
             rows[ckpt.stem] = {"run": ckpt.stem, "state": f"unreadable checkpoint ({err})"}
             continue
         cfg, epoch, best = state["config"], state["epoch"], state["best"]
-        ends = min(cfg["max_epochs"], best["epoch"] + cfg["early_stop_patience"])
+        # before its first validation a run has no best epoch yet; epoch 1 will be the first
+        ends = min(cfg["max_epochs"], max(best["epoch"], 1) + cfg["early_stop_patience"])
         segments = state.get("segments", [])
         trained = [s for s in segments if s["end_epoch"] > s["start_epoch"]]
         last = trained[-1] if trained else None  # the pace of the latest stretch
@@ -342,7 +344,7 @@ def progress(out_dir: str | os.PathLike) -> list[dict]:
             else f"training (pid {holder['pid']} on {holder['host']})",
             "epoch": epoch,
             "best epoch": best["epoch"],
-            "best val RMSE": best["val_rmse"],
+            "best val RMSE": best["val_rmse"] if math.isfinite(best["val_rmse"]) else None,
             "hours": sum(s["wall_s"] for s in segments) / 3600,
             "segments": len(segments),
             "earliest end": ends,

@@ -489,6 +489,14 @@ def test_status_says_where_each_run_stands(fleet, tmp_path, capsys):
     assert part["min hours left"] == pytest.approx((part["earliest end"] - 2) * pace / 3600)
     assert part["segments"] == 2
     assert rows["FD001_dwa_seed0_custom"]["state"].startswith("unreadable checkpoint")
+    early = tiny("dwa")  # stopped inside epoch 1: no validation yet
+    with pytest.raises(RunStopped):
+        train(
+            early, data=fleet, progress=False, out_dir=tmp_path, fault_injection={"stop_at_step": 2}
+        )
+    row = {r["run"]: r for r in progress(tmp_path)}[early.run_name()]
+    assert row["epoch"] == 0 and row["best val RMSE"] is None
+    assert row["earliest end"] == min(early.max_epochs, 1 + early.early_stop_patience)
 
     lock = checkpoint_path(tmp_path, cfg).with_suffix(".lock")  # a live holder: this process
     now = time.time()
@@ -500,6 +508,6 @@ def test_status_says_where_each_run_stands(fleet, tmp_path, capsys):
     assert main(["status", str(tmp_path)]) == 0
     text = capsys.readouterr().out
     assert cfg.run_name() in text and name in text
-    assert "1 finished, 0 failed, 1 training now, 0 paused" in text
+    assert "1 finished, 0 failed, 1 training now, 1 paused" in text
     assert main(["status", str(tmp_path / "missing")]) == 2
     assert "is not a folder" in capsys.readouterr().err
