@@ -115,10 +115,8 @@ def _command(run: Run, out: Path, profile: str, device: str, overrides: dict, mi
 
 
 def _status(path: Path) -> str | None:
-    try:
-        return json.loads(path.read_text()).get("status")
-    except (OSError, json.JSONDecodeError):
-        return None
+    record = _read_result(path)
+    return None if record is None else record["status"]
 
 
 def sweep(
