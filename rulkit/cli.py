@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
 
 
-def _status(folder: Path) -> int:
+def _print_status(folder: Path) -> int:
     """Print the table of :func:`rulkit.sweep.progress` and a line of totals."""
     import pandas as pd
 
@@ -203,7 +203,7 @@ def _dispatch(args) -> int:
         return 0
 
     if args.command == "status":
-        return _status(Path(args.results))
+        return _print_status(Path(args.results))
 
     overrides = _overrides(args.set)
     if args.data_dir:

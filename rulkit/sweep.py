@@ -307,15 +307,15 @@ def progress(out_dir: str | os.PathLike) -> list[dict]:
         record = _read_result(path)
         if record is None:
             continue
-        segments = record.get("provenance", {}).get("segments", [])
+        provenance = record.get("provenance", {})
         rows[path.stem] = {
             "run": path.stem,
             "state": record["status"],
             "epoch": record.get("epochs_run"),
             "best epoch": record.get("best_epoch"),
             "best val RMSE": (record.get("val") or {}).get("rmse"),
-            "hours": sum(s.get("wall_s", 0.0) for s in segments) / 3600,
-            "segments": len(segments),
+            "hours": provenance.get("wall_time_s", 0.0) / 3600,  # the sum of its segments
+            "segments": len(provenance.get("segments", [])),
             "earliest end": record.get("epochs_run"),
             "min hours left": 0.0,
         }
