@@ -7,11 +7,14 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 from .checkpoint import EXIT_LOCKED, EXIT_STOPPED, RunLocked
 from .data.cmapss import SUBSETS
 from .methods import METHODS
+
+_IMPORTED = time.monotonic()
 
 EPILOG = """examples:
   rulkit fetch                                  download C-MAPSS into the cache (once)
@@ -144,6 +147,29 @@ def _validate(subsets: list[str], methods: list[str]) -> None:
         get_method(m)
 
 
+def _seconds_since_start() -> float:
+    """Seconds since this process started (Linux: /proc), else since this module was imported."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"))  # field 22
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _IMPORTED
+
+
+def _minutes_left(limit: float | None) -> float | None:
+    """A ``--max-minutes`` limit counts from the command's start: the seconds spent on
+    imports and data checks are taken off, so a caller's wall clock and ours agree."""
+    return None if limit is None else max(0.0, limit - _seconds_since_start() / 60)
+
+
+def _interrupt_once(signum, frame) -> None:
+    """SIGTERM as Ctrl-C, once: timeout(1) signals the command and then its whole process
+    group, and a second KeyboardInterrupt would cut short the wait for the children's save."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -214,7 +240,7 @@ def _dispatch(args) -> int:
         from .train import RunStopped, completed_result, profile_config, train
 
         if args.max_minutes is not None:
-            overrides["max_minutes"] = args.max_minutes
+            overrides["max_minutes"] = _minutes_left(args.max_minutes)
         cfg = profile_config(
             args.profile,
             subset=args.subset.upper(),
@@ -245,7 +271,7 @@ def _dispatch(args) -> int:
         from .sweep import parse_seeds, parse_shard, sweep
 
         # SIGTERM (Slurm, a wall limit) ends the sweep like Ctrl-C: its children save and stop.
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt_once)
 
         subsets, methods = [s.upper() for s in _split(args.subsets)], _split(args.methods)
         _validate(subsets, methods)
@@ -261,7 +287,7 @@ def _dispatch(args) -> int:
             args.profile,
             args.device,
             args.jobs,
-            args.max_minutes,
+            _minutes_left(args.max_minutes),
             overrides,
             args.retry_failed,
             progress=not args.quiet,

@@ -566,7 +566,9 @@ def train(
     if out_dir is None:
         return _run(config, data, progress, None, fault_injection or {}, StopRequest())
     ckpt = checkpoint_path(out_dir, config)
-    with RunLock(lock_path(out_dir, config)) as lock, StopRequest() as stop:
+    # StopRequest outside the lock: a SIGTERM that comes while the lock is taken or given
+    # back must not kill the process with the default action and leave the lock behind.
+    with StopRequest() as stop, RunLock(lock_path(out_dir, config)) as lock:
         result = _run(config, data, progress, ckpt, fault_injection or {}, stop, lock)
         write_result(result, out_dir)
         if not keep_checkpoint:

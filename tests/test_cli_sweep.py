@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from rulkit.cli import main
 from rulkit.data import synthetic_tables, write_cmapss_files
@@ -314,3 +315,33 @@ def test_a_run_that_finishes_while_being_stopped_counts_as_what_it_wrote(tmp_pat
     assert _count(summary, "FD001_amnl_seed0_smoke", 1, tmp_path, 0.0) == "failed"
     assert (summary["ok"], summary["stopped"], summary["failed"]) == (1, 2, 1)
     assert summary["log"][3]["status"] == "exit code 1, no result file"
+
+
+@pytest.mark.slow
+def test_a_second_sigterm_does_not_cut_short_the_save(synthetic_dir, tmp_path):
+    # timeout(1) sends SIGTERM to the sweep and then to its whole process group.
+    out = tmp_path / "results"
+    first = _shared_sweep(out, synthetic_dir, "--set", "batch_size=16", epochs=200)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((out / "checkpoints").glob("*.pt")):
+        time.sleep(0.05)
+    first.send_signal(signal.SIGTERM)
+    time.sleep(0.1)  # the sweep now waits for its child to save
+    first.send_signal(signal.SIGTERM)
+    log = first.communicate(timeout=180)[0]
+    assert first.returncode == 75, log
+    assert "Traceback" not in log and "1 stopped for time" in log, log
+    (ckpt,) = (out / "checkpoints").glob("*.pt")
+    assert not list((out / "checkpoints").glob("*.lock")), "the child did not release its lock"
+    segments = torch.load(ckpt, weights_only=True)["segments"]
+    assert segments[-1]["ended"] == "signal SIGTERM"
+
+
+def test_a_time_limit_counts_from_the_start_of_the_process(monkeypatch):
+    from rulkit import cli
+
+    # this process started before rulkit.cli was imported
+    assert cli._seconds_since_start() >= time.monotonic() - cli._IMPORTED - 0.05
+    monkeypatch.setattr(cli, "_seconds_since_start", lambda: 30.0)
+    assert cli._minutes_left(2.0) == pytest.approx(1.5)
+    assert cli._minutes_left(0.25) == 0.0 and cli._minutes_left(None) is None

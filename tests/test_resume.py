@@ -511,3 +511,27 @@ def test_status_says_where_each_run_stands(fleet, tmp_path, capsys):
     assert "1 finished, 0 failed, 1 training now, 1 paused" in text
     assert main(["status", str(tmp_path / "missing")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_a_sigterm_while_the_lock_is_given_back_leaves_no_lock(tmp_path):
+    # The signal comes at the worst moment: training is over and the lock is being released.
+    script = f"""
+import os, signal
+from rulkit import checkpoint
+from rulkit.data import prepare, synthetic_tables
+from rulkit.train import profile_config, train
+release = checkpoint.RunLock.release
+def late_release(self):
+    os.kill(os.getpid(), signal.SIGTERM)
+    release(self)
+checkpoint.RunLock.release = late_release
+cfg = profile_config("smoke", subset="FD001", model={TINY_MODEL!r}, max_epochs=1,
+                     batch_size=64, device="cpu", threads=1)
+data = prepare(tables=synthetic_tables(n_train=12, n_test=8, seed=1), seed=0)
+train(cfg, data=data, progress=False, out_dir={str(tmp_path)!r})
+print("survived")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0 and "survived" in done.stdout, done.stderr[-2000:]
+    assert list(tmp_path.glob("*.json")), "no result file"
+    assert not list((tmp_path / "checkpoints").glob("*.lock")), "a lock was left behind"
