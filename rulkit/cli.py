@@ -148,13 +148,15 @@ def _validate(subsets: list[str], methods: list[str]) -> None:
 
 
 def _seconds_since_start() -> float:
-    """Seconds since this process started (Linux: /proc), else since this module was imported."""
+    """Seconds since this process started (Linux: /proc), at least since this module was
+    imported (where /proc is missing, or its clocks disagree inside a container)."""
+    since_import = time.monotonic() - _IMPORTED
     try:
         fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
         uptime = float(Path("/proc/uptime").read_text().split()[0])
-        return max(0.0, uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"))  # field 22
+        return max(since_import, uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"))  # field 22
     except (OSError, ValueError, IndexError):
-        return time.monotonic() - _IMPORTED
+        return since_import
 
 
 def _minutes_left(limit: float | None) -> float | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 METHOD_COLORS = {
     "baseline": "#7f7f7f",
@@ -169,6 +170,10 @@ def validation_curves(records: list, ax=None):
         yscale="log",
         title="validation RMSE per epoch (dots: chosen epoch; dotted: test, record only)",
     )
+    # plain numbers (10, 15, 20, ...) rather than powers of ten on the log axis
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=7, ncol=2)
     return ax.figure
 

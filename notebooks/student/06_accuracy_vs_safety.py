@@ -516,6 +516,13 @@ for source in sources:
 # needs differences larger than their uncertainty, which one seed cannot give.
 
 # %% [markdown]
+# The same chooser as above, live, on FD001: its source menu switches between the
+# book's means and the figures measured here.
+
+# %%
+regimes.chooser_chart(fd001)
+
+# %% [markdown]
 # ## The three losses on one batch
 #
 # The methods differ in how they combine the two task losses of a batch:
