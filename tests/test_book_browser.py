@@ -501,6 +501,28 @@ def test_regime_chooser_with_measured_figures(server, browser):
     assert spread > 0, "no band of the spread over seeds is drawn for the measured figures"
 
 
+# Wait until every chooser of the page has drawn (or failed); their states, in page order.
+ALL_CHOOSERS_JS = r"""
+(async () => {
+  const deadline = Date.now() + 15000;
+  const states = () => Array.from(document.querySelectorAll(".rulkit-chooser"))
+    .map((root) => root.getAttribute("data-state"));
+  while (Date.now() < deadline && states().some((s) => s !== "ready" && s !== "error")) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return states();
+})()
+"""
+
+
+def test_every_chooser_of_the_page_draws(server, browser):
+    """Chapter 13 has two choosers (the book's FD002/FD004 means; FD001, book against
+    measured) sharing one copy of Vega: both must draw."""
+    browser.goto(urljoin(server, CHOOSER_PAGE))
+    states = browser.evaluate(ALL_CHOOSERS_JS)
+    assert len(states) == 2 and states == ["ready", "ready"], states
+
+
 def check_chooser_page(server, browser, page_path, screenshot=False, spread_of=None) -> int:
     """Drive the chooser on ``page_path`` (relative to _build/html) as the tests above say;
     returns the number of spread bands drawn for the source ``spread_of``."""
