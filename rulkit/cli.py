@@ -64,8 +64,9 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--max-minutes",
         type=float,
         default=None,
-        help="stop at the first epoch end after this many minutes, keep the checkpoint and "
-        "exit with status 75; the same command continues (a sweep starts no run after it)",
+        help="stop at the first epoch end after this many minutes (counted from the command's "
+        "start), keep the checkpoint and exit with status 75; the same command continues (a "
+        "sweep starts no run after it)",
     )
     p.add_argument(
         "--set",
