@@ -13,7 +13,8 @@ continues from it. Three small pieces make that safe:
 * :class:`RunLock`: a lock file per run, created exclusively, naming its
   holder (host, pid) and refreshed by a heartbeat, so any number of workers on
   one machine or on several sharing a folder train every run exactly once; a
-  lock whose holder died is taken over;
+  lock whose holder died is taken over, and a holder that finds its lock gone
+  stops (:attr:`RunLock.lost`);
 * :class:`StopRequest`: SIGTERM/SIGINT (what Slurm's ``--signal`` and
   preemptible clouds send) turn into a flag the training loop checks after
   every step.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import random
 import signal
@@ -35,6 +37,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .results import atomic_write_text, temp_host, temp_owner, temp_path
+
+log = logging.getLogger(__name__)
+
 # Exit statuses of `rulkit train` / `rulkit sweep` besides 0 (done) and 1 (failed).
 EXIT_STOPPED = 75  # stopped for time or by a signal; the checkpoint is kept: run again
 EXIT_LOCKED = 73  # another live worker holds the run's lock
@@ -44,7 +50,7 @@ def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     """Write ``state`` to ``path`` atomically (temporary file, fsync, rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = temp_path(path)
     try:
         with open(tmp, "wb") as handle:
             torch.save(state, handle)
@@ -65,10 +71,13 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu", mmap: bool = Fa
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> None:
-    """Delete half-written checkpoint files left by a process killed while saving."""
+    """Delete half-written files left in ``folder`` by a process of this host that died."""
+    here = temp_host()
     for tmp in Path(folder).glob(".*.tmp"):
-        pid = tmp.name.rsplit(".", 2)[-2]
-        if not (pid.isdigit() and _pid_alive(int(pid))):
+        owner = temp_owner(tmp.name)
+        # Another host's pid says nothing here (a shared folder: its writer may be busy), and
+        # a name of another form is not ours to judge: only this host's dead writers' go.
+        if owner is not None and owner[0] == here and not _pid_alive(owner[1]):
             tmp.unlink(missing_ok=True)
 
 
@@ -168,12 +177,6 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
-def _write_json_atomic(path: Path, record: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}.tmp")
-    tmp.write_text(json.dumps(record))
-    os.replace(tmp, path)
-
-
 def lock_holder(path: str | os.PathLike, stale_after: float = 180.0) -> dict | None:
     """The live holder of the lock at ``path``, or None when it is free or stale.
 
@@ -197,7 +200,9 @@ class RunLock:
     ``acquire()`` creates the file with ``O_EXCL``; if it exists and its holder is
     alive it raises :class:`RunLocked`, and if the holder is dead it takes the lock
     over (under a short-lived takeover file, so two workers never both win). A
-    daemon thread refreshes the heartbeat every ``heartbeat`` seconds.
+    daemon thread refreshes the heartbeat every ``heartbeat`` seconds and sets
+    :attr:`lost` when the lock is no longer this holder's, or could not be refreshed
+    for so long that others may judge it stale; the training loop then stops.
     """
 
     def __init__(self, path: str | os.PathLike, heartbeat: float = 30.0, stale_after: float = 180):
@@ -260,13 +265,35 @@ class RunLock:
         self._thread.start()
         return self
 
+    def _refresh(self) -> bool:
+        """Rewrite the heartbeat; False when the lock is not ours any more (taken over, removed)."""
+        try:
+            record = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return False
+        if record.get("token") != self.token:
+            return False
+        atomic_write_text(self.path, json.dumps(self._record()))
+        return True
+
     def _beat(self) -> None:
+        """The heartbeat thread: refresh until released, or until the lock is lost."""
+        refreshed, warned = time.time(), False
         while not self._stop.wait(self.heartbeat):
-            record = _read_json(self.path)
-            if record is None or record.get("token") != self.token:
-                self.lost = True  # judged stale and taken over: stop training
-                return
-            _write_json_atomic(self.path, self._record())
+            try:
+                if not self._refresh():
+                    self.lost = True  # taken over or removed: stop training
+                    return
+                refreshed = time.time()
+            except Exception as err:  # a hiccup of a shared folder (NFS): retry at the next beat
+                if not warned:
+                    log.warning("cannot refresh the run lock %s (%s); retrying", self.path, err)
+                    warned = True
+                # Others may judge the lock stale before the next beat: stop rather than race
+                # a new holder for the checkpoint.
+                if time.time() + self.heartbeat - refreshed > self.stale_after:
+                    self.lost = True
+                    return
 
     def release(self) -> None:
         self._stop.set()

@@ -2,6 +2,11 @@
 
 The schema is documented in ``book/results_schema.md``; :data:`SCHEMA_VERSION`
 changes whenever a field changes meaning.
+
+Every file rulkit writes atomically (result, checkpoint, lock) goes through a temporary
+named by :func:`temp_path`, which says which host and process writes it, so that a folder
+shared by several machines is cleaned up only by the machine that left the litter.
+Platforms: Linux and macOS are tested; Windows is best-effort (untested).
 """
 
 from __future__ import annotations
@@ -9,7 +14,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import re
+import socket
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -91,28 +98,39 @@ def downsample(columns: dict, max_points: int) -> dict:
     return {k: [v[i] for i in keep] for k, v in columns.items()}
 
 
-def _umask() -> int:
-    """The process's file-creation mask (reading it means setting it, so set it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def temp_host() -> str:
+    """This machine's name as temporary file names carry it (no dots, so they parse)."""
+    return re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname()) or "unknown"
+
+
+def temp_path(path: Path) -> Path:
+    """A fresh temporary beside ``path``: ``.<name>.<host>.<pid>.<random>.tmp``."""
+    return path.with_name(f".{path.name}.{temp_host()}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+_TEMP_NAME = re.compile(r"\..+\.([A-Za-z0-9_-]+)\.(\d+)\.[0-9a-f]{8}\.tmp")
+
+
+def temp_owner(name: str) -> tuple[str, int] | None:
+    """(host, pid) of a name made by :func:`temp_path`; None for any other name."""
+    match = _TEMP_NAME.fullmatch(name)
+    return (match[1], int(match[2])) if match else None
 
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write to a temporary file in the same folder, then rename: never a torn file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = temp_path(path)
     try:
-        # mkstemp makes the file private (0600); give it the mode open() would, so that a
-        # results folder shared by several users (a cluster's sweep) stays readable.
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w") as handle:
+        # open() gives the usual mode (0666 less the umask), so a results folder shared by
+        # several users (a cluster's sweep) stays readable; no os.fchmod (not on Windows).
+        with open(tmp, "x") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
