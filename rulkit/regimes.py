@@ -15,17 +15,22 @@ The figures come from a small table (:data:`COLUMNS`), one row per (source,
 method): the book's published means (:func:`published_table`) and, when result
 files exist, this project's measured seed means and spreads (:func:`measured_table`).
 :func:`chooser_chart` draws the interactive chooser (a Vega-Lite chart that runs in
-the browser: no kernel needed), :func:`chooser_figure` the same picture as a static
-matplotlib figure for print and for readers without JavaScript.
+the browser: no kernel needed; its constant part is the package file
+``rulkit/chooser.vl.json``, which :func:`chooser_spec` fills with the figures),
+:func:`chooser_figure` the same picture as a static matplotlib figure for print and
+for readers without JavaScript.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import html
 import json
 import math
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -450,6 +455,34 @@ _STYLE = (
 )
 
 
+#: The chooser's Vega-Lite document, a template (package data; see its "//" comments).
+SPEC_TEMPLATE = "chooser.vl.json"
+
+
+@functools.cache
+def _template() -> dict:
+    text = resources.files(__package__).joinpath(SPEC_TEMPLATE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _fill(node, values: dict):
+    """A deep copy of ``node`` with "{{name}}" replaced by ``values[name]``, a list item
+    "{{*name}}" by the items of ``values[name]``, and every "//" (comment) key dropped."""
+    if isinstance(node, str) and node.startswith("{{") and node.endswith("}}"):
+        return copy.deepcopy(values[node[2:-2]])
+    if isinstance(node, dict):
+        return {k: _fill(v, values) for k, v in node.items() if k != "//"}
+    if isinstance(node, list):
+        out = []
+        for item in node:
+            if isinstance(item, str) and item.startswith("{{*") and item.endswith("}}"):
+                out.extend(copy.deepcopy(values[item[3:-2]]))
+            else:
+                out.append(_fill(item, values))
+        return out
+    return node
+
+
 def chooser_spec(
     table: pd.DataFrame | None = None,
     w: float = 0.3,
@@ -466,6 +499,8 @@ def chooser_spec(
     the selector ``source``. J(w), its normalisation over the ticked methods and
     the winner are computed in the browser with the same formulas as here; the
     switch points of every candidate set are precomputed by :func:`switch_points`.
+    The constant part of the spec is the package file ``rulkit/chooser.vl.json``;
+    this fills in the figures and whatever depends on them or on the arguments.
     """
     from .plots import METHOD_COLORS
 
@@ -473,354 +508,66 @@ def chooser_spec(
     methods = _ordered(table.method)
     sources = list(dict.fromkeys(table.source))
     bits = {m: 1 << i for i, m in enumerate(methods)}
+
+    def std(value):
+        return None if math.isnan(value) else float(value)
+
     rows = [
-        {
-            "source": t.source,
-            "subset": t.subset,
-            "method": t.method,
-            "label": label(t.method),
-            "order": methods.index(t.method),
-            "bit": bits[t.method],
-            "seeds": int(t.seeds),
-            "rmse": float(t.rmse),
-            "nasa": float(t.nasa),
-            "rmse_std": None if math.isnan(t.rmse_std) else float(t.rmse_std),
-            "nasa_std": None if math.isnan(t.nasa_std) else float(t.nasa_std),
-        }
+        dict(source=t.source, subset=t.subset, method=t.method, label=label(t.method))
+        | dict(order=methods.index(t.method), bit=bits[t.method], seeds=int(t.seeds))
+        | dict(rmse=float(t.rmse), nasa=float(t.nasa))
+        | dict(rmse_std=std(t.rmse_std), nasa_std=std(t.nasa_std))
         for t in table.itertuples()
     ]
-    sets = candidate_sets(table)
     switches = [
-        {
-            "source": s.source,
-            "mask": int(s.mask),
-            "w": float(s.w),
-            "text": f"{label(s.before)} → {label(s.after)}: {s.w:.3f}",
-            "k": int(s.k),
-        }
-        for s in sets.itertuples()
+        dict(source=s.source, mask=int(s.mask), w=float(s.w))
+        | dict(text=f"{label(s.before)} → {label(s.after)}: {s.w:.3f}", k=int(s.k))
+        for s in candidate_sets(table).itertuples()
         if s.k >= 0
     ]
-    labels = [label(m) for m in methods]
-    colors = [METHOD_COLORS.get(m, "#000000") for m in methods]
-    band_colors = ["#fde0c5", "#d9ecf2", "#e3f1dc"]
-    bands = [
-        {"name": name, "lo": lo, "hi": hi, "mid": (lo + hi) / 2, "book": label(book)}
-        for name, lo, hi, book in REGIMES
-    ]
-    mask_expr = " + ".join(f"(use_{m} ? {bits[m]} : 0)" for m in methods)
     (r0, *_), (r1, *_), (r2, *_) = REGIMES
-    regime_expr = f"w < {BANDS[0]} ? '{r0}' : w < {BANDS[1]} ? '{r1}' : '{r2}'"
-    spread_param = {"name": "show_spread", "value": True}
-    if table[["rmse_std", "nasa_std"]].notna().any().any():
-        spread_param["bind"] = {"input": "checkbox", "name": "spread over seeds (±1 std) "}
-    params = [
+    major = VEGALITE_VERSION.split(".")[0]
+    spec = _fill(
+        _template(),
         {
-            "name": "mode",
-            "value": "w",
-            "bind": {
-                "input": "radio",
-                "options": ["w", "costs"],
-                "labels": ["move w", "set the costs"],
-                "name": "control: ",
-            },
+            "schema": f"https://vega.github.io/schema/vega-lite/v{major}.json",
+            "width": width,
+            "height": height,
+            "switch_label_y": height * 0.3,
+            "w": float(w),
+            "c_late": float(c_late),
+            "c_early": float(c_early),
+            "source": sources[0],
+            "sources": sources,
+            "methods": methods,
+            "use_methods": [
+                {
+                    "name": f"use_{m}",
+                    "value": True,
+                    "bind": {"input": "checkbox", "name": f"{label(m)} "},
+                }
+                for m in methods
+            ],
+            "mask_expr": " + ".join(f"(use_{m} ? {bits[m]} : 0)" for m in methods),
+            "regime_expr": f"w < {BANDS[0]} ? '{r0}' : w < {BANDS[1]} ? '{r1}' : '{r2}'",
+            "labels": [label(m) for m in methods],
+            "colors": [METHOD_COLORS.get(m, "#000000") for m in methods],
+            "bands": [
+                {"name": name, "lo": lo, "hi": hi, "mid": (lo + hi) / 2, "book": label(book)}
+                for name, lo, hi, book in REGIMES
+            ],
+            "regime_names": [name for name, *_ in REGIMES],
+            "rows": rows,
+            "switches": switches,
+            "envelope": _envelopes(table),
         },
-        {
-            "name": "w_set",
-            "value": float(w),
-            "bind": {"input": "range", "min": 0, "max": 1, "step": 0.001, "name": "w "},
-        },
-        {
-            "name": "c_late",
-            "value": float(c_late),
-            "bind": {"input": "range", "min": 0, "max": 10, "step": 0.1, "name": "c_late "},
-        },
-        {
-            "name": "c_early",
-            "value": float(c_early),
-            "bind": {"input": "range", "min": 0, "max": 10, "step": 0.1, "name": "c_early "},
-        },
-        {
-            "name": "w",
-            "expr": "mode == 'costs' ? (c_late + c_early > 0 ? c_late / (c_late + c_early) : 0.5)"
-            " : w_set",
-        },
-        *(
-            {
-                "name": f"use_{m}",
-                "value": True,
-                "bind": {"input": "checkbox", "name": f"{label(m)} "},
-            }
-            for m in methods
-        ),
-        {"name": "mask", "expr": mask_expr},
-        spread_param,
-        {"name": "regime", "expr": regime_expr},
-    ]
-    source_param = {"name": "source", "value": sources[0]}
-    if len(sources) > 1:
-        source_param["bind"] = {"input": "select", "options": sources, "name": "figures: "}
-    params.insert(0, source_param)
-
-    x = {
-        "field": "x",
-        "type": "quantitative",
-        "scale": {"domain": [0, 1]},
-        "title": "w = c_late / (c_late + c_early)",
-    }
-    y_scale = {"domain": [-0.12, 1.12], "clamp": True}
-    color = {
-        "field": "label",
-        "type": "nominal",
-        "scale": {"domain": labels, "range": colors},
-        "legend": {
-            "title": "method",
-            "orient": "right",
-            "symbolType": "stroke",
-            "symbolOpacity": 1,
-            "symbolStrokeWidth": 3,
-        },
-    }
-    # +-1 standard deviation of each measure, normalised like the means (0 if unknown)
-    spread = (
-        "(1 - datum.x) * (datum.rmse_std === null || !(datum.rspan > 0) ? 0"
-        " : datum.rmse_std / datum.rspan)"
-        " + datum.x * (datum.nasa_std === null || !(datum.nspan > 0) ? 0"
-        " : datum.nasa_std / datum.nspan)"
     )
-    candidates = {
-        "name": "candidates",
-        "data": {"name": "methods"},
-        "transform": [
-            {"filter": "datum.source == source && floor(mask / datum.bit) % 2 == 1"},
-            {
-                "joinaggregate": [
-                    {"op": "min", "field": "rmse", "as": "rmin"},
-                    {"op": "max", "field": "rmse", "as": "rmax"},
-                    {"op": "min", "field": "nasa", "as": "nmin"},
-                    {"op": "max", "field": "nasa", "as": "nmax"},
-                ]
-            },
-            # the same arithmetic as minmax() and deployment_cost()
-            {"calculate": "datum.rmax - datum.rmin", "as": "rspan"},
-            {"calculate": "datum.nmax - datum.nmin", "as": "nspan"},
-            {
-                "calculate": "datum.rspan > 0 ? (datum.rmse - datum.rmin) / datum.rspan : 0",
-                "as": "r",
-            },
-            {
-                "calculate": "datum.nspan > 0 ? (datum.nasa - datum.nmin) / datum.nspan : 0",
-                "as": "n",
-            },
-            {"calculate": "(1 - w) * datum.r + w * datum.n", "as": "j_now"},
-            {"calculate": "datum.n - datum.r", "as": "slope"},
-            {
-                "window": [{"op": "row_number", "as": "rank"}],
-                "sort": [
-                    {"field": "j_now", "order": "ascending"},
-                    {"field": "slope", "order": "ascending"},
-                    {"field": "order", "order": "ascending"},
-                ],
-            },
-            {"calculate": "datum.rank == 1", "as": "chosen"},
-        ],
-        "layer": [
-            {  # each method's J as a line from w = 0 to w = 1, with its +-1 std band
-                "transform": [
-                    {"fold": ["r", "n"], "as": ["end", "j"]},
-                    {"calculate": "datum.end == 'r' ? 0 : 1", "as": "x"},
-                    {"calculate": f"datum.j - ({spread})", "as": "lo"},
-                    {"calculate": f"datum.j + ({spread})", "as": "hi"},
-                ],
-                "layer": [
-                    {
-                        "name": "spread",
-                        "mark": {
-                            "type": "area",
-                            "opacity": {"expr": "show_spread ? 0.1 : 0"},
-                            "clip": True,
-                        },
-                        "encoding": {
-                            "x": x,
-                            "y": {
-                                "field": "lo",
-                                "type": "quantitative",
-                                "scale": y_scale,
-                                "title": "J(w)",
-                            },
-                            "y2": {"field": "hi"},
-                            "color": color,
-                            "detail": {"field": "method"},
-                        },
-                    },
-                    {
-                        "name": "lines",
-                        "mark": {"type": "line", "clip": True},
-                        "encoding": {
-                            "x": x,
-                            "y": {
-                                "field": "j",
-                                "type": "quantitative",
-                                "scale": y_scale,
-                                "title": "J(w)",
-                            },
-                            "color": color,
-                            "strokeWidth": {
-                                "condition": {"test": "datum.chosen", "value": 5},
-                                "value": 1.5,
-                            },
-                            "tooltip": [
-                                {"field": "label", "title": "method"},
-                                {"field": "rmse", "title": "RMSE", "format": ".2f"},
-                                {"field": "nasa", "title": "NASA", "format": ".1f"},
-                                {"field": "seeds", "title": "seeds"},
-                            ],
-                        },
-                    },
-                ],
-            },
-            {  # the chosen method at the current w
-                "name": "chosen_point",
-                "transform": [
-                    {"filter": "datum.chosen"},
-                    {"calculate": "w", "as": "x"},
-                ],
-                "mark": {"type": "point", "filled": True, "size": 120, "stroke": "black"},
-                "encoding": {
-                    "x": x,
-                    "y": {
-                        "field": "j_now",
-                        "type": "quantitative",
-                        "scale": y_scale,
-                        "title": "J(w)",
-                    },
-                    "color": color,
-                },
-            },
-            {  # the read-out the browser test checks: "chosen: <method>"
-                "name": "chosen_label",
-                "transform": [
-                    {"filter": "datum.chosen"},
-                    {
-                        "calculate": "'w = ' + format(w, '.3f') + ' (' + regime + '): J chooses '"
-                        " + datum.label",
-                        "as": "text",
-                    },
-                ],
-                "mark": {
-                    "type": "text",
-                    "align": "left",
-                    "baseline": "top",
-                    "fontSize": 13,
-                    "fontWeight": "bold",
-                    "dx": 4,
-                    "dy": 4,
-                },
-                "encoding": {
-                    "x": {"datum": 0, "type": "quantitative", "scale": {"domain": [0, 1]}},
-                    "y": {"datum": 1.12, "type": "quantitative", "scale": y_scale, "title": "J(w)"},
-                    "text": {"field": "text"},
-                    "color": color,
-                },
-            },
-        ],
-    }
-    layers = [
-        {  # the book's regime bands
-            "name": "bands",
-            "data": {"values": bands},
-            "layer": [
-                {
-                    "mark": {"type": "rect", "opacity": 0.7},
-                    "encoding": {
-                        "x": {"field": "lo", "type": "quantitative", "scale": {"domain": [0, 1]}},
-                        "x2": {"field": "hi"},
-                        "color": {
-                            "field": "name",
-                            "type": "nominal",
-                            "scale": {"domain": [b["name"] for b in bands], "range": band_colors},
-                            "legend": None,
-                        },
-                        "tooltip": [
-                            {"field": "name", "title": "book's regime"},
-                            {"field": "book", "title": "book's method"},
-                        ],
-                    },
-                },
-                {
-                    "mark": {"type": "text", "baseline": "bottom", "dy": -3, "fontSize": 10},
-                    "encoding": {
-                        "x": {"field": "mid", "type": "quantitative"},
-                        "y": {"value": height},
-                        "text": {"field": "name"},
-                    },
-                },
-            ],
-        },
-        {  # the switch points of the ticked candidate set
-            "name": "switches",
-            "data": {"name": "switches"},
-            "transform": [{"filter": "datum.source == source && datum.mask == mask"}],
-            "layer": [
-                {
-                    "name": "switch_rules",
-                    "mark": {"type": "rule", "strokeDash": [5, 4], "color": "black"},
-                    "encoding": {"x": {"field": "w", "type": "quantitative"}},
-                },
-                {
-                    "name": "switch_labels",
-                    "mark": {
-                        "type": "text",
-                        "angle": 270,
-                        "align": "center",
-                        "baseline": "bottom",
-                        "dy": -3,
-                        "fontSize": 10,
-                    },
-                    "encoding": {
-                        "x": {"field": "w", "type": "quantitative"},
-                        "y": {"value": height * 0.3},
-                        "text": {"field": "text"},
-                    },
-                },
-            ],
-        },
-        {  # the chosen J over all w: the lower envelope of the lines
-            "name": "envelope",
-            "data": {"name": "envelope"},
-            "transform": [{"filter": "datum.source == source && datum.mask == mask"}],
-            "mark": {"type": "line", "color": "black", "strokeDash": [2, 2], "strokeWidth": 1.5},
-            "encoding": {
-                "x": x,
-                "y": {"field": "j", "type": "quantitative", "scale": y_scale, "title": "J(w)"},
-                "order": {"field": "seq"},
-            },
-        },
-        candidates,
-        {  # the current w
-            "name": "now",
-            "data": {"values": [{}]},
-            "transform": [{"calculate": "w", "as": "x"}],
-            "mark": {"type": "rule", "color": "#444444", "strokeWidth": 1},
-            "encoding": {"x": x},
-        },
-    ]
-    return {
-        "$schema": f"https://vega.github.io/schema/vega-lite/v{VEGALITE_VERSION.split('.')[0]}.json",
-        "description": "J(w) of each candidate method; the lowest is chosen (book chapter 13)",
-        "width": width,
-        "height": height,
-        "params": params,
-        "datasets": {"methods": rows, "switches": switches, "envelope": _envelopes(table)},
-        "layer": layers,
-        "resolve": {"scale": {"color": "independent"}},
-        "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 11}},
-        "title": {
-            "text": "J(w) = (1 - w) RMSE~ + w NASA~ : the lowest J is chosen",
-            "subtitle": "shaded: the book's regimes; dashed: switch points of the ticked methods",
-        },
-        "usermeta": {"rulkit": {"methods": methods, "sources": sources}},
-    }
+    params = {p["name"]: p for p in spec["params"]}
+    if len(sources) < 2:  # nothing to choose
+        del params["source"]["bind"]
+    if table[["rmse_std", "nasa_std"]].isna().all().all():  # no spread to show
+        del params["show_spread"]["bind"]
+    return spec
 
 
 _LOADER = """\

@@ -363,6 +363,61 @@ def test_spec_validates_against_the_vega_lite_schema():
     alt.Chart.from_dict(regimes.chooser_spec(TWO_SOURCES))  # raises if the spec is invalid
 
 
+def placeholders(node):
+    """The "{{name}}" / "{{*name}}" placeholders of the chooser's template."""
+    if isinstance(node, str) and node.startswith("{{") and node.endswith("}}"):
+        yield node.strip("{}*")
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key != "//":
+                yield from placeholders(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from placeholders(item)
+
+
+def test_spec_template_is_package_data_and_filled():
+    """The constant Vega-Lite document is rulkit/chooser.vl.json (shipped with the package);
+    chooser_spec fills every placeholder, drops the comments and leaves the template alone."""
+    from importlib import resources
+
+    text = resources.files("rulkit").joinpath(regimes.SPEC_TEMPLATE).read_text(encoding="utf-8")
+    template = json.loads(text)
+    assert template == regimes._template()
+    names = set(placeholders(template))
+    assert {"rows", "switches", "envelope", "use_methods", "w", "width", "height"} <= names
+    spec = regimes.chooser_spec(TWO_SOURCES, w=0.7, c_late=5, c_early=2.5, width=640, height=200)
+    flat = json.dumps(spec)
+    assert "{{" not in flat and '"//"' not in flat
+    assert spec["width"] == 640 and spec["height"] == 200
+    values = {p["name"]: p.get("value") for p in spec["params"]}
+    assert (values["w_set"], values["c_late"], values["c_early"]) == (0.7, 5.0, 2.5)
+    spec["datasets"]["methods"].clear()  # the caller's copy is its own
+    assert regimes._template() == template
+    assert regimes.chooser_spec(TWO_SOURCES)["datasets"]["methods"]
+
+
+def test_spec_carries_the_figures():
+    """A change planted in the figures changes the spec exactly there: the filler fills."""
+    planted = BOOK.copy()
+    planted.loc[planted.method == "gaba", "rmse"] = 7.123456
+    before, after = regimes.chooser_spec(BOOK), regimes.chooser_spec(planted)
+    assert before != after
+    assert "7.123456" in json.dumps(after) and "7.123456" not in json.dumps(before)
+    rows = {r["method"]: r for r in after["datasets"]["methods"]}
+    assert rows["gaba"]["rmse"] == 7.123456
+    assert rows["amnl"] == {r["method"]: r for r in before["datasets"]["methods"]}["amnl"]
+    assert after["datasets"]["switches"] != before["datasets"]["switches"]
+    assert after["datasets"]["envelope"] != before["datasets"]["envelope"]
+    assert {k: v for k, v in after.items() if k != "datasets"} == {
+        k: v for k, v in before.items() if k != "datasets"
+    }  # the rest of the document depends on the methods and sources, not on the figures
+    renamed = BOOK.assign(source="elsewhere")
+    spec = regimes.chooser_spec(renamed)
+    assert spec["usermeta"]["rulkit"]["sources"] == ["elsewhere"]
+    assert next(p for p in spec["params"] if p["name"] == "source")["value"] == "elsewhere"
+
+
 def test_html_output():
     chart = regimes.chooser_chart(TWO_SOURCES)
     bundle = chart._repr_mimebundle_()
