@@ -126,7 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="tables and figures from a folder of result files")
     p.add_argument("results", help="folder with result JSON files")
     p.add_argument("--out", default=None, help="output folder (default RESULTS/report)")
-    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples")
+    p.add_argument(
+        "--bootstrap",
+        type=int,
+        default=None,
+        help="bootstrap resamples (default 2000; 10000 with --paired)",
+    )
+    p.add_argument(
+        "--paired",
+        action="store_true",
+        help="print each method's paired difference to --reference (same test engines, "
+        "engine-level paired bootstrap) instead of writing the report",
+    )
+    p.add_argument(
+        "--reference", default="baseline", help="reference method of --paired (default baseline)"
+    )
 
     p = sub.add_parser(
         "status", help="where each run in a results folder stands (finished, part-way, left)"
@@ -226,7 +240,26 @@ def _dispatch(args) -> int:
 
         if not Path(args.results).is_dir():
             raise SystemExit(f"rulkit: error: {args.results} is not a folder")
-        written = build_report(args.results, args.out, n_boot=args.bootstrap)
+        if args.paired:
+            from .report import PAIRED_N_BOOT, paired_markdown, paired_table
+            from .results import load_results
+
+            records = load_results(args.results)
+            if not records:
+                print(f"No successful result files under {args.results}.")
+            for subset in sorted({r["subset"] for r in records}):
+                for metric in ("rmse", "nasa"):
+                    print(f"## {subset} {metric.upper()}: paired differences to {args.reference}")
+                    try:
+                        table = paired_table(
+                            records, subset, args.reference, metric, args.bootstrap or PAIRED_N_BOOT
+                        )
+                    except ValueError as err:  # no reference run of this subset, say
+                        print(f"\n{err}\n")
+                        continue
+                    print(f"\n{paired_markdown(table)}\n")
+            return 0
+        written = build_report(args.results, args.out, n_boot=args.bootstrap or 2000)
         for key, value in written.items():
             print(f"{key}: {value}")
         return 0

@@ -8,6 +8,7 @@ tables and the figures. Published figures appear beside ours, labelled as such.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,364 @@ def bootstrap_ci(
         "rmse": tuple(np.percentile(rmse, [lo, hi]).tolist()),
         "nasa": tuple(np.percentile(nasa, [lo, hi]).tolist()),
     }
+
+
+PAIRED_N_BOOT = 10_000  # 10 000 replicates of 100 engines take a few milliseconds
+METRICS = {"rmse": "RMSE", "nasa": "NASA"}
+
+
+def _engine_losses(run: dict, metric: str) -> np.ndarray:
+    """Per-engine loss whose mean (RMSE: then a square root) or sum (NASA) is the metric."""
+    pe = run["per_engine"]
+    pred = np.asarray(pe["pred"], dtype=np.float64)
+    true = np.asarray(pe["true"], dtype=np.float64)
+    if metric == "rmse":
+        return (pred - true) ** 2
+    if metric == "nasa":
+        return nasa_scores(pred, true)
+    raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
+
+
+def _metric_of(losses: np.ndarray, metric: str) -> np.ndarray:
+    """The metric from per-engine losses along the last axis (rows of resampled engines)."""
+    return np.sqrt(losses.mean(axis=-1)) if metric == "rmse" else losses.sum(axis=-1)
+
+
+def _run_name(run: dict) -> str:
+    return f"{run.get('subset', '?')} {run.get('method', '?')} seed {run.get('seed', '?')}"
+
+
+def _check_same_engines(run_a: dict, run_b: dict) -> int:
+    """Raise ValueError unless both runs scored the same units, in the same order, against
+    the same truth; return the number of engines."""
+    a, b = run_a["per_engine"], run_b["per_engine"]
+    names = f"{_run_name(run_a)} and {_run_name(run_b)}"
+    if list(a["unit"]) != list(b["unit"]):
+        raise ValueError(
+            f"a paired comparison needs the same test engines in the same order: {names} "
+            f"scored {len(a['unit'])} and {len(b['unit'])} units that differ"
+            + (" (in order)" if sorted(a["unit"]) == sorted(b["unit"]) else "")
+        )
+    if len(a["pred"]) != len(a["unit"]) or len(b["pred"]) != len(b["unit"]):
+        raise ValueError(f"{names}: per_engine pred and unit lengths differ")
+    if not np.allclose(a["true"], b["true"]):
+        raise ValueError(f"{names} scored the same units against different truth (subset?)")
+    return len(a["unit"])
+
+
+def _boot_indices(n_engines: int, n_boot: int, seed: int) -> np.ndarray:
+    """The engine-index matrix (n_boot, n_engines): default_rng(seed).integers(0, E, ...)."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, n_engines, size=(n_boot, n_engines))
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """metric(a) - metric(b) on the same test engines, with its paired bootstrap interval.
+
+    Both metrics are losses, so a negative difference means run a scored lower (better).
+    ``share_a_lower`` is the fraction of bootstrap replicates in which a < b.
+    """
+
+    metric: str
+    difference: float
+    low: float
+    high: float
+    n_engines: int
+    share_a_lower: float
+    n_boot: int
+    level: float = 0.95
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+    def __str__(self) -> str:
+        d = 2 if self.metric == "rmse" else 1
+        return (
+            f"{METRICS[self.metric]} difference {self.difference:+.{d}f} "
+            f"[{self.level:.0%} CI {self.low:+.{d}f}, {self.high:+.{d}f}], "
+            f"a lower in {self.share_a_lower:.1%} of {self.n_boot} replicates, "
+            f"{self.n_engines} engines"
+        )
+
+
+def _paired_replicates(
+    run_a: dict, run_b: dict, metric: str, n_boot: int, seed: int
+) -> tuple[float, np.ndarray, int]:
+    """(metric(a) - metric(b), its n_boot bootstrap replicates, number of engines)."""
+    n = _check_same_engines(run_a, run_b)
+    loss_a, loss_b = _engine_losses(run_a, metric), _engine_losses(run_b, metric)
+    idx = _boot_indices(n, n_boot, seed)
+    diff = _metric_of(loss_a[idx], metric) - _metric_of(loss_b[idx], metric)  # (n_boot,)
+    return float(_metric_of(loss_a, metric) - _metric_of(loss_b, metric)), diff, n
+
+
+def _summarise(metric, point, diff, n, level) -> PairedDifference:
+    lo, hi = np.percentile(diff, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])
+    return PairedDifference(
+        metric=metric,
+        difference=point,
+        low=float(lo),
+        high=float(hi),
+        n_engines=n,
+        share_a_lower=float(np.mean(diff < 0)),
+        n_boot=int(diff.size),
+        level=level,
+    )
+
+
+def paired_difference(
+    run_a: dict,
+    run_b: dict,
+    metric: str = "rmse",
+    n_boot: int = PAIRED_N_BOOT,
+    seed: int = 0,
+    level: float = 0.95,
+) -> PairedDifference:
+    """Engine-level PAIRED bootstrap of metric(run_a) - metric(run_b).
+
+    Runs are result records (``load_results``/``load_measured``). Each replicate draws one
+    set of test engines with replacement, ``default_rng(seed).integers(0, E, (n_boot, E))``,
+    and scores BOTH runs on it, so the engines' shared difficulty cancels out of the
+    difference. ``metric``: ``rmse`` (root of the mean squared error) or ``nasa`` (the sum
+    of the per-engine scores). Raises ValueError unless both runs scored the same units in
+    the same order.
+    """
+    point, diff, n = _paired_replicates(run_a, run_b, metric, n_boot, seed)
+    return _summarise(metric, point, diff, n, level)
+
+
+def _cell(records: list[dict], subset: str, method: str, profile: str | None) -> dict[int, dict]:
+    """{seed: record} of one (profile, subset, method) cell; one record per seed."""
+    out: dict[int, dict] = {}
+    for r in records:
+        if r["subset"] != subset or r["method"] != method:
+            continue
+        if profile is not None and config_label(r) != profile:
+            continue
+        if r["seed"] in out:
+            raise ValueError(
+                f"two runs of {subset} {method} seed {r['seed']}"
+                + (" (pass profile= to pick one recipe)" if profile is None else "")
+            )
+        out[r["seed"]] = r
+    return dict(sorted(out.items()))
+
+
+@dataclass(frozen=True)
+class SeedSpread:
+    """How one method's test metric varies over its seeds (sd with ddof=1; NaN for 1 seed)."""
+
+    subset: str
+    method: str
+    metric: str
+    n: int
+    mean: float
+    sd: float
+    min: float
+    max: float
+    seeds: tuple[int, ...]
+
+    def __str__(self) -> str:
+        d = 2 if self.metric == "rmse" else 1
+        name = f"{self.subset} {self.method} {METRICS[self.metric]}"
+        if self.n == 0:
+            return f"{name}: no run"
+        if self.n == 1:
+            return (
+                f"{name}: {self.mean:.{d}f} from 1 seed (seed {self.seeds[0]}); one seed "
+                "cannot show how much the figure moves from seed to seed (sd undefined)"
+            )
+        return (
+            f"{name}: {self.mean:.{d}f} ± {self.sd:.{d}f} (mean ± sd over {self.n} seeds, "
+            f"min {self.min:.{d}f}, max {self.max:.{d}f})"
+        )
+
+
+def seed_spread(
+    records: list[dict],
+    method: str,
+    subset: str,
+    metric: str = "rmse",
+    profile: str | None = "full",
+) -> SeedSpread:
+    """Mean, sd, min, max and n of one method's test ``metric`` (``test[metric]`` of each
+    run) over its seeds; ``profile`` as in :func:`config_label` (None: any recipe)."""
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
+    cell = _cell(records, subset, method, profile)
+    v = np.array([r["test"][metric] for r in cell.values()], dtype=np.float64)
+    nan = float("nan")
+    return SeedSpread(
+        subset=subset,
+        method=method,
+        metric=metric,
+        n=int(v.size),
+        mean=float(v.mean()) if v.size else nan,
+        sd=float(v.std(ddof=1)) if v.size > 1 else nan,
+        min=float(v.min()) if v.size else nan,
+        max=float(v.max()) if v.size else nan,
+        seeds=tuple(cell),
+    )
+
+
+def paired_table(
+    records: list[dict],
+    subset: str,
+    reference: str = "baseline",
+    metric: str = "rmse",
+    n_boot: int = PAIRED_N_BOOT,
+    seed: int = 0,
+    profile: str | None = "full",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Every other method against ``reference``, seed by seed, on the same test engines.
+
+    One row per (method, seed) that both the method and the reference have: the two
+    metrics, their paired difference (method - reference; negative = method lower) and its
+    engine-level paired bootstrap interval. Methods with at least two such seeds also get a
+    row with ``seed == "mean"``: the mean difference over the seed pairs, its interval
+    (the same resampled engines for every pair, averaged) and ``sd_over_seeds``, the spread
+    of the per-seed differences, which the engine interval does not contain.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
+    ref = _cell(records, subset, reference, profile)
+    if not ref:
+        raise ValueError(
+            f"no {subset} run of the reference method {reference!r}"
+            + (f" with the {profile} recipe" if profile is not None else "")
+        )
+    methods = sorted(
+        {
+            r["method"]
+            for r in records
+            if r["subset"] == subset
+            and r["method"] != reference
+            and (profile is None or config_label(r) == profile)
+        }
+    )
+    rows = []
+    for method in methods:
+        cell = _cell(records, subset, method, profile)
+        seeds = [s for s in cell if s in ref]
+        pairs = []
+        for s in seeds:
+            a, b = cell[s], ref[s]
+            point, diff, n = _paired_replicates(a, b, metric, n_boot, seed)
+            p = _summarise(metric, point, diff, n, level)
+            pairs.append((p, diff))
+            rows.append(
+                {
+                    "subset": subset,
+                    "method": method,
+                    "reference": reference,
+                    "metric": metric,
+                    "seed": s,
+                    "n_seeds": 1,
+                    "value": float(_metric_of(_engine_losses(a, metric), metric)),
+                    "reference_value": float(_metric_of(_engine_losses(b, metric), metric)),
+                    "difference": p.difference,
+                    "ci_low": p.low,
+                    "ci_high": p.high,
+                    "share_lower": p.share_a_lower,
+                    "sd_over_seeds": np.nan,
+                    "n_engines": p.n_engines,
+                    "level": level,
+                }
+            )
+        # the same engine count means the same index matrix: replicates pair up across seeds
+        if len(pairs) >= 2 and len({p.n_engines for p, _ in pairs}) == 1:
+            mine = rows[-len(pairs) :]
+            diffs = np.array([p.difference for p, _ in pairs])
+            mean_boot = np.mean([d for _, d in pairs], axis=0)  # (n_boot,)
+            m = _summarise(metric, float(diffs.mean()), mean_boot, pairs[0][0].n_engines, level)
+            rows.append(
+                {
+                    "subset": subset,
+                    "method": method,
+                    "reference": reference,
+                    "metric": metric,
+                    "seed": "mean",
+                    "n_seeds": len(pairs),
+                    "value": float(np.mean([r["value"] for r in mine])),
+                    "reference_value": float(np.mean([r["reference_value"] for r in mine])),
+                    "difference": m.difference,
+                    "ci_low": m.low,
+                    "ci_high": m.high,
+                    "share_lower": m.share_a_lower,
+                    "sd_over_seeds": float(diffs.std(ddof=1)),
+                    "n_engines": m.n_engines,
+                    "level": level,
+                }
+            )
+    columns = [
+        "subset", "method", "reference", "metric", "seed", "n_seeds", "value",
+        "reference_value", "difference", "ci_low", "ci_high", "share_lower",
+        "sd_over_seeds", "n_engines", "level",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _verdicts(table: pd.DataFrame) -> list[str]:
+    """'lower' / 'higher' when the interval excludes 0, else 'no clear difference'; a
+    'mean' row whose seed pairs differ in sign says 'seeds disagree' whatever its interval
+    (that interval resamples engines only)."""
+    out = []
+    for row in table.itertuples():
+        if row.seed == "mean":
+            mine = table[(table.method == row.method) & (table.seed != "mean")]
+            signs = set(np.sign(mine.difference))
+            if len(signs) > 1:
+                out.append("seeds disagree")
+                continue
+        out.append(
+            "lower" if row.ci_high < 0 else "higher" if row.ci_low > 0 else "no clear difference"
+        )
+    return out
+
+
+def paired_markdown(table: pd.DataFrame) -> str:
+    """The paired table as markdown, in the style of :func:`summary_markdown`, with notes."""
+    if table.empty:
+        return "No method shares a seed with the reference: nothing to pair."
+    metric, reference = table.metric.iloc[0], table.reference.iloc[0]
+    name, d = METRICS[metric], 2 if metric == "rmse" else 1
+    seed, level = table.seed, table.level.iloc[0]
+    view = pd.DataFrame(
+        {
+            "method": table.method,
+            "seed": [s if s != "mean" else f"mean of {n}" for s, n in zip(seed, table.n_seeds)],
+            f"{name} method": [f"{v:.{d}f}" for v in table.value],
+            f"{name} {reference}": [f"{v:.{d}f}" for v in table.reference_value],
+            f"difference (method − {reference})": [f"{v:+.{d}f}" for v in table.difference],
+            f"paired {level:.0%} CI": [
+                f"[{a:+.{d}f}, {b:+.{d}f}]" for a, b in zip(table.ci_low, table.ci_high)
+            ],
+            "share of replicates lower": [f"{v:.1%}" for v in table.share_lower],
+            "sd over seeds": [f"{v:.{d}f}" if np.isfinite(v) else "-" for v in table.sd_over_seeds],
+            "verdict": _verdicts(table),
+        }
+    )
+    single = sorted(set(table.method) - set(table.method[table.seed == "mean"]))
+    notes = [
+        f"Paired engine-level bootstrap ({table.n_engines.iloc[0]} test engines resampled "
+        f"together for both runs); negative = lower {name} than {reference} (better). "
+        "'no clear difference' = the interval contains 0.",
+    ]
+    if (table.seed == "mean").any():
+        notes.append(
+            "A 'mean of n' row averages the seed pairs; its interval resamples engines only, "
+            "the spread from seed to seed is the 'sd over seeds' column ('seeds disagree': "
+            "the seed pairs' differences have opposite signs)."
+        )
+    if single:
+        notes.append(
+            f"One seed only for {', '.join(single)}: no spread over seeds can be measured, "
+            "and one seed's difference may not hold for another seed."
+        )
+    return to_markdown(view) + "\n\n" + "\n".join(notes)
 
 
 def summary_table(records: list[dict], n_boot: int = 2000) -> pd.DataFrame:

@@ -1,13 +1,26 @@
 """Report tables and figures from a handful of fake result files."""
 
+import copy
 import json
+import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from rulkit import published
 from rulkit.cli import main
-from rulkit.report import bootstrap_ci, build_report, comparison_table, summary_table
+from rulkit.report import (
+    PAIRED_N_BOOT,
+    bootstrap_ci,
+    build_report,
+    comparison_table,
+    paired_difference,
+    paired_markdown,
+    paired_table,
+    seed_spread,
+    summary_table,
+)
 from rulkit.results import RunResult, load_results, write_result
 from rulkit.train import TrainConfig
 
@@ -279,3 +292,219 @@ def test_result_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(plain.stat().st_mode) & 0o400
+
+
+# --- paired comparisons (issue 16, item 3) ----------------------------------------------
+
+REPO_RESULTS = Path(__file__).resolve().parent.parent / "results"
+FD001_FULL = {
+    f"FD001_{m}_seed{s}_full.json"
+    for m, s in (
+        ("baseline", 0),
+        ("baseline", 1),
+        ("amnl", 0),
+        ("amnl", 1),
+        ("gaba", 0),
+        ("grace", 0),
+    )
+}
+
+
+def _oracle_paired(run_a, run_b, metric, n_boot, seed):
+    """Hand-written loop over replicates: (point difference, replicate differences)."""
+    pa = run_a["per_engine"]["pred"]
+    pb = run_b["per_engine"]["pred"]
+    t = run_a["per_engine"]["true"]
+    n = len(t)
+
+    def score(pred, rows):
+        if metric == "rmse":
+            return math.sqrt(sum((pred[i] - t[i]) ** 2 for i in rows) / len(rows))
+        total = 0.0
+        for i in rows:
+            d = pred[i] - t[i]
+            total += math.exp(-d / 13) - 1 if d < 0 else math.exp(d / 10) - 1
+        return total
+
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    reps = [score(pa, row) - score(pb, row) for row in idx.tolist()]
+    return score(pa, range(n)) - score(pb, range(n)), np.array(reps)
+
+
+def _moved_away(run, by):
+    """A copy of ``run`` whose every prediction lies ``by`` further from the truth."""
+    out = copy.deepcopy(run)
+    pred = np.asarray(run["per_engine"]["pred"])
+    true = np.asarray(run["per_engine"]["true"])
+    assert np.all(pred != true)
+    out["per_engine"]["pred"] = (pred + by * np.sign(pred - true)).tolist()
+    return out
+
+
+@pytest.mark.parametrize("metric", ["rmse", "nasa"])
+def test_paired_difference_equals_a_hand_written_loop(metric):
+    a = fake_result("FD001", "amnl", 0, 0.5, n_engines=30).to_dict()
+    b = fake_result("FD001", "grace", 1, -1.0, n_engines=30).to_dict()
+    got = paired_difference(a, b, metric, n_boot=1500, seed=7)
+    point, reps = _oracle_paired(a, b, metric, 1500, 7)
+    assert got.metric == metric and got.n_engines == 30 and got.n_boot == 1500
+    assert got.difference == pytest.approx(point, rel=1e-12)
+    assert got.low == pytest.approx(np.percentile(reps, 2.5), rel=1e-9)
+    assert got.high == pytest.approx(np.percentile(reps, 97.5), rel=1e-9)
+    assert got.share_a_lower == pytest.approx(np.mean(reps < 0))
+    assert 0 < got.share_a_lower < 1  # the two runs really differ engine by engine
+    # the point difference is the difference of the runs' own test metrics
+    assert got.difference == pytest.approx(a["test"][metric] - b["test"][metric], rel=1e-9)
+    # another seed gives other replicates; the same seed the very same figures
+    assert paired_difference(a, b, metric, n_boot=1500, seed=8).low != got.low
+    assert paired_difference(a, b, metric, n_boot=1500, seed=7) == got
+
+
+def test_paired_difference_of_a_run_with_itself_is_exactly_zero():
+    a = fake_result("FD001", "amnl", 0, 1.0, n_engines=40).to_dict()
+    for metric in ("rmse", "nasa"):
+        p = paired_difference(a, copy.deepcopy(a), metric)
+        assert (p.difference, p.low, p.high, p.share_a_lower) == (0.0, 0.0, 0.0, 0.0)
+        assert p.n_boot == PAIRED_N_BOOT == 10_000 and not p.excludes_zero
+
+
+def test_pairing_sees_a_difference_that_separate_intervals_hide():
+    a = fake_result("FD001", "amnl", 0, 0.0, n_engines=50).to_dict()
+    b = _moved_away(a, 0.5)  # every engine's squared error and NASA score rise
+    sep_a, sep_b = bootstrap_ci([a]), bootstrap_ci([b])
+    for metric in ("rmse", "nasa"):
+        # the per-run intervals overlap: judged by overlap, "no difference"
+        assert sep_b[metric][0] < sep_a[metric][1]
+        worse = paired_difference(b, a, metric)
+        assert 0 < worse.low <= worse.difference <= worse.high and worse.share_a_lower == 0.0
+        better = paired_difference(a, b, metric)
+        assert better.high < 0 and better.share_a_lower == 1.0
+        assert better.difference == pytest.approx(-worse.difference)
+        assert better.excludes_zero and "difference -" in str(better)
+
+
+def test_paired_difference_refuses_runs_of_other_engines():
+    a = fake_result("FD001", "amnl", 0, 0.0, n_engines=20).to_dict()
+    reordered = copy.deepcopy(a)
+    for key in ("unit", "true", "pred"):
+        reordered["per_engine"][key] = reordered["per_engine"][key][::-1]
+    with pytest.raises(ValueError, match="same test engines in the same order.*in order"):
+        paired_difference(a, reordered)
+    fewer = copy.deepcopy(a)
+    for key in ("unit", "true", "pred"):
+        fewer["per_engine"][key] = fewer["per_engine"][key][:-1]
+    with pytest.raises(ValueError, match="20 and 19 units"):
+        paired_difference(a, fewer, "nasa")
+    other_truth = copy.deepcopy(a)
+    other_truth["per_engine"]["true"] = [t + 1 for t in a["per_engine"]["true"]]
+    with pytest.raises(ValueError, match="different truth"):
+        paired_difference(a, other_truth)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        paired_difference(a, a, "mae")
+
+
+def test_seed_spread_with_three_seeds_and_with_one():
+    runs = [fake_result("FD002", "amnl", s, -2.0).to_dict() for s in (2, 0, 1)]
+    runs += [fake_result("FD002", "grace", 0, 1.0).to_dict()]
+    runs += [fake_result("FD002", "grace", 1, 1.0, profile="smoke").to_dict()]  # not full
+    for metric in ("rmse", "nasa"):
+        v = np.array([r["test"][metric] for r in runs[:3]])
+        s = seed_spread(runs, "amnl", "FD002", metric)
+        assert (s.n, s.seeds) == (3, (0, 1, 2))
+        assert s.mean == pytest.approx(v.mean()) and s.sd == pytest.approx(v.std(ddof=1))
+        assert (s.min, s.max) == (v.min(), v.max()) and s.sd > 0
+        assert "over 3 seeds" in str(s)
+    one = seed_spread(runs, "grace", "FD002")
+    assert (one.n, one.seeds, one.mean) == (1, (0,), runs[3]["test"]["rmse"])
+    assert one.min == one.max == one.mean and math.isnan(one.sd)
+    assert "1 seed" in str(one) and "sd undefined" in str(one)
+    assert seed_spread(runs, "grace", "FD002", profile=None).n == 2
+    assert seed_spread(runs, "gaba", "FD002").n == 0
+
+
+def test_paired_table_mean_row_pairs_the_same_engines_across_seeds():
+    runs = [
+        fake_result("FD003", m, s, bias).to_dict()
+        for m, bias in (("baseline", 0.0), ("amnl", -1.0))
+        for s in range(3)
+    ]
+    runs.append(fake_result("FD003", "amnl", 5, -1.0).to_dict())  # no baseline partner
+    table = paired_table(runs, "FD003", metric="nasa", n_boot=800, seed=3)
+    assert list(table.seed) == [0, 1, 2, "mean"] and set(table.method) == {"amnl"}
+    reps = []
+    for s in range(3):
+        point, r = _oracle_paired(runs[3 + s], runs[s], "nasa", 800, 3)
+        row = table.iloc[s]
+        assert row.difference == pytest.approx(point, rel=1e-9)
+        assert row.difference == pytest.approx(row.value - row.reference_value)
+        assert row.ci_low == pytest.approx(np.percentile(r, 2.5), rel=1e-9)
+        reps.append(r)
+    mean = table.iloc[3]
+    diffs = table.difference.iloc[:3].to_numpy(float)
+    assert mean.n_seeds == 3 and mean.difference == pytest.approx(diffs.mean())
+    assert mean.sd_over_seeds == pytest.approx(diffs.std(ddof=1))
+    assert mean.ci_low == pytest.approx(np.percentile(np.mean(reps, axis=0), 2.5), rel=1e-9)
+    assert mean.ci_high == pytest.approx(np.percentile(np.mean(reps, axis=0), 97.5), rel=1e-9)
+    with pytest.raises(ValueError, match="reference method 'gaba'"):
+        paired_table(runs, "FD003", reference="gaba")
+
+
+def _committed_fd001():
+    records = [r for r in load_results(REPO_RESULTS) if Path(r["_path"]).name in FD001_FULL]
+    assert len(records) == 6
+    return records
+
+
+def test_paired_table_on_the_committed_fd001_runs():
+    records = _committed_fd001()
+    by = {(r["method"], r["seed"]): r for r in records}
+    test = {key: r["test"] for key, r in by.items()}
+    for metric, tol in (("rmse", 1e-4), ("nasa", 1e-2)):
+        table = paired_table(records, "FD001", "baseline", metric)
+        assert list(zip(table.method, table.seed)) == [
+            ("amnl", 0), ("amnl", 1), ("amnl", "mean"), ("gaba", 0), ("grace", 0)
+        ]  # fmt: skip
+        assert set(table.reference) == {"baseline"} and set(table.n_engines) == {100}
+        for row in table[table.seed != "mean"].itertuples():
+            want = test[(row.method, row.seed)][metric] - test[("baseline", row.seed)][metric]
+            assert row.difference == pytest.approx(want, abs=tol)
+            assert row.ci_low < row.difference < row.ci_high
+            direct = paired_difference(
+                by[(row.method, row.seed)], by[("baseline", row.seed)], metric
+            )
+            assert (direct.low, direct.high) == (row.ci_low, row.ci_high)
+        amnl = table[table.method == "amnl"].difference.to_numpy(float)
+        assert amnl[2] == pytest.approx(amnl[:2].mean())
+        assert table.sd_over_seeds.iloc[2] == pytest.approx(abs(amnl[0] - amnl[1]) / math.sqrt(2))
+        assert table.sd_over_seeds.drop(index=2).isna().all()
+        # seed 0 of amnl is worse than baseline's seed 0, seed 1 better than baseline's seed 1
+        assert amnl[0] > 0 > amnl[1]
+    rmse = paired_table(records, "FD001")
+    assert rmse.difference.iloc[1] == pytest.approx(14.0231 - 15.4128, abs=1e-3)
+    assert rmse.ci_low.iloc[3] > 0  # gaba seed 0 above baseline seed 0 on the same engines
+    text = paired_markdown(rmse)
+    lines = text.splitlines()
+    assert lines[0].startswith("| method | seed | RMSE method | RMSE baseline |")
+    assert "| amnl | mean of 2 | 14.51 | 14.95 | -0.44 |" in text
+    assert "seeds disagree" in lines[4] and lines[5].endswith("| higher |")
+    assert "One seed only for gaba, grace" in text
+    assert paired_table(records, "FD001").equals(rmse)  # deterministic (printed by notebooks)
+
+
+def test_report_cli_prints_the_paired_table(tmp_path, capsys):
+    for name in FD001_FULL:
+        (tmp_path / name).write_text((REPO_RESULTS / name).read_text())
+    out = tmp_path / "no-report"
+    assert main(["report", str(tmp_path), "--paired", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "## FD001 RMSE: paired differences to baseline" in text
+    assert "## FD001 NASA: paired differences to baseline" in text
+    assert text.count("| gaba | 0 |") == 2 and not out.exists()
+    assert (
+        main(["report", str(tmp_path), "--paired", "--reference", "grace", "--bootstrap", "300"])
+        == 0
+    )
+    text = capsys.readouterr().out
+    assert "| baseline | 0 | 14.49 | 14.58 | -0.09 |" in text and "| amnl | 1 |" not in text
+    assert main(["report", str(tmp_path), "--paired", "--reference", "nope"]) == 0
+    assert "no FD001 run of the reference method 'nope'" in capsys.readouterr().out
