@@ -27,7 +27,10 @@
 # default 90), JOBS (fixed K; default from the benchmark, else 4), PROFILE (default full),
 # SEEDS (default 0-4), GRID (priority | tiny: a CPU test of this script), EXTRA_SET (more
 # `--set key=value` words for every run), RETRY_FAILED (1 = rerun runs that failed on memory
-# or NaN), RULKIT_GIT_COMMIT (the commit of this copy, when it has no .git).
+# or NaN), RULKIT_GIT_COMMIT (the commit of this copy, when it has no .git), PLAN (a file of
+# sweeps that run AT THE SAME TIME instead of the grid, one a line:
+# `subsets|methods|seeds|profile|jobs|--set k=v ...`; # starts a comment; the benchmark is
+# skipped, since each line says its own jobs; see benchmarks/plans/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 t_start=$(date +%s)
@@ -93,6 +96,8 @@ say "state: $(ls "$STATE"/*.json 2>/dev/null | wc -l) result files, $(ls "$STATE
   $PY -c "import torch, numpy; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'gpu', torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, 'numpy', numpy.__version__)"
   echo "RULKIT_DATA_DIR=${RULKIT_DATA_DIR:-unset}"
 } 2>&1 | tee -a "$LOG"
+PLAN=${PLAN:-}
+[ -n "$PLAN" ] && BENCH=0
 if [ "$BENCH" = 1 ] && [ "$(left)" -gt $(( BENCH_SECONDS + RESERVE + 60 )) ]; then
   say "benchmark (at most ${BENCH_SECONDS}s)"
   timeout --signal=INT "$BENCH_SECONDS" $PY benchmarks/bench_training.py \
@@ -117,6 +122,26 @@ fi
 set_args=()
 for kv in $EXTRA_SET; do set_args+=(--set "$kv"); done
 [ "$RETRY_FAILED" = 1 ] && set_args+=(--retry-failed)
+# A plan: every line its own sweep, all at once, each stopping before the wall.
+run_plan() {
+  local line subsets methods seeds profile jobs sets budget pids=()
+  budget=$(( $(left) - RESERVE ))
+  set -f  # the --set words hold [ ] and { }: no globbing
+  while IFS='|' read -r subsets methods seeds profile jobs sets; do
+    [ -z "${subsets// /}" ] || [ "${subsets#\#}" != "$subsets" ] && continue
+    say "plan: $subsets x $methods x seeds $seeds, profile $profile, $jobs jobs, $sets (${budget}s)"
+    # shellcheck disable=SC2086  # the --set words are split on purpose
+    timeout --signal=TERM --kill-after=30 $(( budget + RESERVE / 2 )) \
+      $PY -m rulkit sweep --subsets $subsets --methods $methods --seeds "$seeds" \
+        --profile "$profile" --jobs "$jobs" --out "$STATE" --quiet \
+        --max-minutes "$(awk -v s="$budget" 'BEGIN { printf "%.3f", s / 60 }')" $sets \
+        "${set_args[@]}" >>"$LOG" 2>&1 &
+    pids+=($!)
+  done <"$PLAN"
+  set +f
+  wait "${pids[@]}"
+}
+[ -n "$PLAN" ] && { run_plan; stages=(); }
 for stage in "${stages[@]}"; do
   subsets=${stage%%|*}; methods=${stage##*|}
   # The sweep's own limit ends its runs at an epoch end; the hard limit (SIGTERM: the runs

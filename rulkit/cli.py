@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from .checkpoint import EXIT_LOCKED, EXIT_STOPPED, RunLocked
+from .config import PROFILES
 from .data.cmapss import SUBSETS
 from .methods import METHODS
 
@@ -55,9 +56,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--profile",
         default="auto",
-        choices=["auto", "smoke", "full"],
-        help="smoke: a few engines and epochs (CPU minute); full: the book's recipe; "
-        "auto: full on a GPU, smoke otherwise (default)",
+        choices=list(PROFILES),
+        help="smoke: a few engines and epochs (CPU minutes); full: the book's recipe; "
+        "tuned: a recipe that trains (book/training.md); dcnn: the reference CNN (method "
+        "rul_only); auto: full on a GPU, smoke otherwise (default)",
     )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
     p.add_argument(
@@ -89,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train one run and write its result file")
     p.add_argument("--subset", default="FD001", help=f"one of {', '.join(SUBSETS)}")
-    p.add_argument("--method", default="grace", help=f"one of {', '.join(METHODS)}")
+    p.add_argument(
+        "--method",
+        default=None,
+        help=f"one of {', '.join(METHODS)} (default grace; rul_only with --profile dcnn)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="results", help="folder for the result JSON (default results)")
     p.add_argument("--data-dir", default=None, help="folder holding the C-MAPSS text files")
@@ -271,6 +277,8 @@ def _dispatch(args) -> int:
     if args.data_dir:
         overrides["data_dir"] = args.data_dir
     if args.command == "train":
+        if args.method is None:
+            args.method = "rul_only" if args.profile == "dcnn" else "grace"
         _validate([args.subset], [args.method])
         from .results import result_path
         from .train import RunStopped, completed_result, profile_config, train

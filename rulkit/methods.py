@@ -1,4 +1,4 @@
-"""The seven training methods of the book's Table I, in one registry (chapters 13-23).
+"""The training methods of the book's Table I, in one registry (chapters 13-23).
 
 A method is two choices: is the RUL error failure-weighted (AMNL's sample
 weights), and which balancer sets the two task weights. Adding an eighth method
@@ -47,6 +47,12 @@ METHODS: dict[str, Method] = {
             _gaba,
         ),
         Method("grace", "GABA task weights on AMNL's failure-weighted MSE", True, _gaba),
+        Method(
+            "rul_only",
+            "the RUL loss alone (health weight 0): single-task models such as the DCNN",
+            False,
+            lambda cfg: FixedWeights((1.0, 0.0)),
+        ),
         Method(
             "uncertainty",
             "Kendall et al. 2018: learned log-variance weights",

@@ -1,5 +1,6 @@
 """The DualTaskModel: CNN -> BiLSTM -> self-attention -> shared funnel -> two heads
-(book chapters 8-11).
+(book chapters 8-11); and :class:`DCNN`, the small single-task reference CNN of Li, Ding
+and Sun (2018) that checks the data pipeline (chapter "Training it well").
 
 Everything up to the funnel is the *shared backbone*; GABA measures each task's
 gradient on exactly those parameters (:meth:`DualTaskModel.shared_parameters`).
@@ -42,7 +43,14 @@ class DualTaskModel(nn.Module):
     for the bias of the RUL head's last layer, set to ``rul_bias_init`` (62.5 cycles,
     half the cap) so that the final ReLU is active for every window at the start.
     ``rul_bias_init=None`` keeps PyTorch's default.
+
+    ``rul_scale`` (1 in the book) is the unit of the RUL head's output in cycles: the
+    head predicts RUL / rul_scale and the model returns cycles either way, so with
+    ``rul_scale=125`` the head works on [0, 1] targets as public recipes do.
+    ``rul_final_relu=False`` drops the final ReLU (a linear output).
     """
+
+    has_health_head = True
 
     def __init__(
         self,
@@ -60,6 +68,8 @@ class DualTaskModel(nn.Module):
         health_head: tuple[int, ...] = (32, 16),
         n_health_classes: int = 3,
         rul_bias_init: float | None = 62.5,
+        rul_scale: float = 1.0,
+        rul_final_relu: bool = True,
     ):
         super().__init__()
         channels = [n_features, *conv_channels]
@@ -79,11 +89,14 @@ class DualTaskModel(nn.Module):
         self.attention_dropout = nn.Dropout(attention_dropout)
         self.attention_norm = nn.LayerNorm(width)
         self.funnel = mlp([width, *funnel], dropout=funnel_dropout)
-        self.rul_head = mlp([funnel[-1], *rul_head, 1])  # final ReLU keeps RUL >= 0
+        # the final ReLU (the book's) keeps RUL >= 0
+        self.rul_head = mlp([funnel[-1], *rul_head, 1], final_activation=rul_final_relu)
+        self.rul_scale = float(rul_scale)
         if rul_bias_init is not None:
             # Start mid-range (R_max / 2). With PyTorch's default init the final ReLU is
             # dead for most seeds (every prediction 0, no gradient from the RUL loss).
-            nn.init.constant_(self.rul_head[-2].bias, rul_bias_init)
+            last = [m for m in self.rul_head if isinstance(m, nn.Linear)][-1]
+            nn.init.constant_(last.bias, rul_bias_init / self.rul_scale)
         self.health_head = mlp([funnel[-1], *health_head, n_health_classes], final_activation=False)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -103,7 +116,10 @@ class DualTaskModel(nn.Module):
         # mantissa, too coarse for RUL values near 100 (100.3 would print as 100.5).
         with torch.autocast(z.device.type, enabled=False):
             z = z.float()
-            return self.rul_head(z).squeeze(-1), self.health_head(z)
+            rul = self.rul_head(z).squeeze(-1)
+            if self.rul_scale != 1.0:
+                rul = rul * self.rul_scale
+            return rul, self.health_head(z)
 
     def head_modules(self) -> dict[str, nn.Module]:
         return {"rul_head": self.rul_head, "health_head": self.health_head}
@@ -132,6 +148,79 @@ class DualTaskModel(nn.Module):
             ("health_head", self.health_head),
         ]
         return [(name, sum(p.numel() for p in m.parameters())) for name, m in blocks]
+
+
+class DCNN(nn.Module):
+    """Li, Ding & Sun (2018): a small CNN for RUL alone, the pipeline's reference.
+
+    Three convolutions of 10 filters of 10 time steps (each applied to every feature
+    alone, as the paper's 10x1 kernels on a (time x feature) image), a fourth of one
+    filter of 3 steps, tanh after each, then dropout, a tanh layer of 100 and one output.
+    About 45k parameters for 14 features and 30-step windows. It has no health head:
+    ``forward`` returns zero logits, which carry no gradient and no weight
+    (the method ``rul_only``).
+    """
+
+    has_health_head = False
+
+    def __init__(
+        self,
+        n_features: int = 14,
+        window: int = 30,
+        filters: int = 10,
+        kernel: int = 10,
+        n_conv: int = 3,
+        last_kernel: int = 3,
+        hidden: int = 100,
+        dropout: float = 0.5,
+        rul_scale: float = 1.0,
+        n_health_classes: int = 3,
+    ):
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in = 1
+        for k, c_out in [(kernel, filters)] * n_conv + [(last_kernel, 1)]:
+            # zero "same" padding along time only; the feature axis is never mixed by a conv
+            pad = nn.ZeroPad2d((0, 0, (k - 1) // 2, k // 2))
+            layers += [pad, nn.Conv2d(c_in, c_out, (k, 1)), nn.Tanh()]
+            c_in = c_out
+        self.cnn = nn.Sequential(*layers)
+        self.fc = nn.Sequential(
+            nn.Flatten(), nn.Dropout(dropout), nn.Linear(window * n_features, hidden), nn.Tanh()
+        )
+        self.rul_head = nn.Linear(hidden, 1)
+        self.rul_scale = float(rul_scale)
+        self.n_health_classes = n_health_classes
+        for m in self.modules():  # the paper's Xavier initialisation
+            if isinstance(m, nn.Conv2d | nn.Linear):
+                nn.init.xavier_normal_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.fc(self.cnn(x.unsqueeze(1)))  # (B, 1, T, F) image -> (B, hidden)
+        rul = self.rul_head(h).squeeze(-1).float() * self.rul_scale
+        return rul, rul.new_zeros(len(rul), self.n_health_classes)
+
+    def shared_parameters(self) -> Iterator[nn.Parameter]:
+        """Everything before the output layer."""
+        return (p for m in (self.cnn, self.fc) for p in m.parameters())
+
+    def head_parameters(self, task: str | None = None) -> Iterator[nn.Parameter]:
+        if task not in ("rul", None, "health"):
+            raise ValueError(f"task must be 'rul', 'health' or None, got {task!r}")
+        return iter(()) if task == "health" else iter(self.rul_head.parameters())
+
+
+ARCHITECTURES = {"dual": DualTaskModel, "dcnn": DCNN}
+
+
+def build_model(arch: str, n_features: int, window: int, rul_scale: float, **kwargs) -> nn.Module:
+    """The model a config asks for: ``dual`` (the book's) or ``dcnn`` (the reference)."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown arch {arch!r}; valid: {', '.join(ARCHITECTURES)}")
+    if arch == "dcnn":
+        kwargs.setdefault("window", window)
+    return ARCHITECTURES[arch](n_features=n_features, rul_scale=rul_scale, **kwargs)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -77,9 +77,10 @@ class RunResult:
         if self.status != "ok":
             return f"RunResult({self.name}: {self.status}: {self.error})"
         t = self.test
+        health = f", health acc {t['accuracy']:.2f}" if "accuracy" in t else ""
         return (
-            f"RunResult({self.name}: test RMSE {t['rmse']:.2f}, NASA {t['nasa']:.1f}, "
-            f"health acc {t['accuracy']:.2f}; best epoch {self.best_epoch}/{self.epochs_run})"
+            f"RunResult({self.name}: test RMSE {t['rmse']:.2f}, NASA {t['nasa']:.1f}"
+            f"{health}; best epoch {self.best_epoch}/{self.epochs_run})"
         )
 
 

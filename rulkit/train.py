@@ -48,7 +48,7 @@ from .config import (  # noqa: F401  (re-exported: rulkit.train is where readers
 from .data import Prepared, prepare
 from .losses import task_losses
 from .methods import get_method
-from .model import DualTaskModel
+from .model import build_model
 from .provenance import provenance
 from .results import RunResult, result_path, write_result
 
@@ -133,7 +133,9 @@ class TrainingStep:
     def __init__(self, config: TrainConfig, n_features: int, device: torch.device):
         self.config = config
         self.method = get_method(config.method)
-        self.model = DualTaskModel(n_features=n_features, **config.model).to(device)
+        self.model = build_model(
+            config.arch, n_features, config.window, config.rul_scale, **config.model
+        ).to(device)
         self.balancer = self.method.make_balancer(config).to(device)
         self.shared = list(self.model.shared_parameters())
         self.params = self.shared + list(self.model.head_parameters())
@@ -161,14 +163,15 @@ class TrainingStep:
         cfg = self.config
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.amp):
             rul_pred, logits = self.forward(x)
+        scale = cfg.rul_scale  # the loss is in units of rul_scale cycles (1: the book's)
         losses = task_losses(
-            rul_pred.float(),
-            y_rul,
+            rul_pred.float() / scale if scale != 1 else rul_pred.float(),
+            y_rul / scale if scale != 1 else y_rul,
             logits.float(),
             y_health,
             self.method.amnl,
             cfg.wmse_normalise,
-            cfg.rul_cap,
+            cfg.rul_cap / scale,
         )
         if poison:  # test hook for the non-finite guard
             losses = losses * torch.tensor(float("nan"), device=losses.device)
@@ -189,7 +192,8 @@ class TrainingStep:
                 norms = shared_grad_norms(self.model, losses)
             weights = self.balancer.weights()
             self.balancer.loss(losses).backward()
-        total_norm = torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
+        clip = cfg.grad_clip if cfg.grad_clip > 0 else math.inf
+        total_norm = torch.nn.utils.clip_grad_norm_(self.params, clip)
         self.optimizer.step()
         self.ema.update(self.model)
         return losses.detach(), weights.detach(), norms, total_norm
@@ -224,13 +228,18 @@ class _Lr:
     factor: float
     patience: int
     min_lr: float
+    drop_step: int = 0  # > 0: multiply by drop_factor after this step
+    drop_factor: float = 1.0
     scale: float = 1.0
     best: float = math.inf
     bad_epochs: int = 0
 
     def at(self, step: int) -> float:
         ramp = self.start + (1 - self.start) * min(1.0, step / max(1, self.warmup_steps))
-        return max(self.base * ramp * self.scale, self.min_lr if ramp >= 1 else 0.0)
+        lr = self.base * ramp * self.scale
+        if self.drop_step and step > self.drop_step:
+            lr *= self.drop_factor
+        return max(lr, self.min_lr if ramp >= 1 else 0.0)
 
     def epoch_end(self, val_rmse: float) -> None:
         if val_rmse < self.best * (1 - 1e-4):
@@ -322,6 +331,8 @@ CURVES = (
     "lr",
     "weight_rul",
     "weight_health",
+    "val_rmse_below_cap",
+    "val_rmse_at_cap",
 )
 
 
@@ -361,7 +372,12 @@ class Trainer:
             cfg.plateau_factor,
             cfg.plateau_patience,
             cfg.min_lr,
+            cfg.lr_drop_epoch * self.steps_per_epoch,
+            cfg.lr_drop_factor,
         )
+        # which validation windows the choices look at (all of them in the book)
+        self.below_cap = self.tensors["val"]["y_rul"] < cfg.rul_cap
+        self.val_mask = self.below_cap if cfg.val_scoring == "below_cap" else None
         self.history = _History()
         self.curves: dict[str, list] = {k: [] for k in CURVES}
         if cfg.record_test_rmse:
@@ -430,14 +446,21 @@ class Trainer:
             )
         self.stepper.balancer.end_epoch(epoch_losses)
         ema = self.stepper.ema.model
-        val_rmse = rmse(self._predict(ema, "val"), self.tensors["val"]["y_rul"])
+        val_pred, val_true = self._predict(ema, "val"), self.tensors["val"]["y_rul"]
+        # the two regions of life, recorded for every run: below the cap (degradation
+        # visible) and at the cap (healthy windows); the choice uses config.val_scoring
+        region = lambda m: rmse(val_pred[m], val_true[m]) if bool(m.any()) else None
+        regions = (region(self.below_cap), region(~self.below_cap))
+        if self.val_mask is not None:
+            val_pred, val_true = val_pred[self.val_mask], val_true[self.val_mask]
+        val_rmse = rmse(val_pred, val_true)
         if not math.isfinite(val_rmse):
             raise NonFiniteError(f"validation RMSE is {val_rmse} in epoch {epoch}")
         self.lr.epoch_end(val_rmse)
         mean_w = (p["weight_sum"] / self.steps_per_epoch).tolist()
         row = (epoch, *epoch_losses.tolist(), val_rmse, p["lr"], *mean_w)
-        for key, value in zip(CURVES, row):
-            self.curves[key].append(value)
+        for key, value in zip(CURVES, (*row, *regions)):
+            self.curves.setdefault(key, []).append(value)  # setdefault: older checkpoints
         if cfg.record_test_rmse:
             test_rmse = rmse(self._predict(ema, "test"), self.tensors["test"]["y_rul"])
             self.curves["test_rmse"].append(test_rmse)
@@ -459,11 +482,16 @@ class Trainer:
         test_pred, test_logits = predict(ema, X_test, cfg.eval_batch_size, self.stepper.amp)
         pred = test_pred.cpu().numpy().astype(np.float64)
         test = data.test
-        result.test = {
-            **metrics.rul_metrics(pred, test.y_rul, test.y_rul_uncapped),
-            **metrics.health_metrics(test_logits.argmax(1).cpu().numpy(), test.y_health),
-        }
-        result.val = {"rmse": self.best["val_rmse"]}
+        result.test = metrics.rul_metrics(pred, test.y_rul, test.y_rul_uncapped)
+        if getattr(ema, "has_health_head", True):  # the DCNN predicts RUL only
+            health = test_logits.argmax(1).cpu().numpy()
+            result.test.update(metrics.health_metrics(health, test.y_health))
+        result.val = {"rmse": self.best["val_rmse"], "scoring": cfg.val_scoring}
+        if self.best["epoch"] and "val_rmse_below_cap" in self.curves:
+            i = self.best["epoch"] - 1
+            for key in ("val_rmse", "val_rmse_below_cap", "val_rmse_at_cap"):
+                if len(self.curves.get(key, [])) > i:
+                    result.val[key.replace("val_", "")] = self.curves[key][i]
         result.per_engine = {
             "unit": test.unit.tolist(),
             "true": test.y_rul.tolist(),
