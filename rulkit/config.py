@@ -196,7 +196,21 @@ DCNN = dict(
 # A recipe that trains (chapter "Training it well"): the DualTaskModel's structure with the
 # departures from the book that the FD001 ablation (validation engines only) supports.
 # Each entry says why; book/training.md gives the measurements.
-TUNED = dict()
+TUNED = dict(
+    # the three operating settings are white noise on FD001 (one condition); as inputs they
+    # only add noise (validation RMSE 12.60 -> 11.70 in the ablation, seed 0)
+    use_settings=False,
+    # a longer look back: 12.60 -> 11.54 (seed 0); test engines shorter than 40 cycles are
+    # padded as before
+    window=40,
+    # a BiLSTM of 64 per direction instead of 256: 12.60 -> 12.14 (seed 0) at ~1/10 of its
+    # parameters, which is what makes a run cheap enough for a CPU
+    model={"lstm_hidden": 64},
+    # every ablation run chose an epoch <= 13: stop 30 epochs after the best one (not 60)
+    # and halve the LR after 10 flat epochs (not 30), so a run ends in ~40 epochs, not 65+
+    plateau_patience=10,
+    early_stop_patience=30,
+)
 
 PROFILE_DEFAULTS = {"smoke": SMOKE, "full": {}, "tuned": TUNED, "dcnn": DCNN}
 
