@@ -9,7 +9,9 @@
 #   make campaign                          # the same, in the background
 #   .venv/bin/rulkit status results         # where each run stands, and how long it needs at least
 #
-# Knobs (environment): SEEDS (default 0-2), JOBS (runs at a time, default 2, one core each),
+# Knobs (environment): PROFILE (default full; tuned for the recipe of book/training.md),
+# SUBSETS (default FD001), METHODS (default baseline amnl gaba grace),
+# SEEDS (default 0-2), JOBS (runs at a time, default 2, one core each),
 # SLICE_MINUTES (each sweep stops at the first epoch end after this, default 120; the loop
 # then starts the next slice), RESULTS_DIR (default results), CODE (a checkout of rulkit to
 # run, default this one: point it at a fixed commit so that edits to the working tree never
@@ -22,6 +24,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-0-2}
+PROFILE=${PROFILE:-full}
+SUBSETS=${SUBSETS:-FD001}
+METHODS=${METHODS:-baseline amnl gaba grace}
 JOBS=${JOBS:-2}
 SLICE_MINUTES=${SLICE_MINUTES:-120}
 RESULTS_DIR=$(mkdir -p "${RESULTS_DIR:-results}" && cd "${RESULTS_DIR:-results}" && pwd)
@@ -37,9 +42,10 @@ if [ -n "${AUTOGROUP_NICE:-}" ] && [ -w /proc/self/autogroup ]; then
 fi
 
 while true; do
-  echo "== $(date -u +%FT%TZ) slice of ${SLICE_MINUTES} min, code $(git -C "$CODE" rev-parse --short HEAD 2>/dev/null)" >>"$LOG"
-  nice -n 19 "$PY" -m rulkit sweep --subsets FD001 --methods baseline amnl gaba grace \
-    --seeds "$SEEDS" --profile full --device cpu --jobs "$JOBS" --out "$RESULTS_DIR" \
+  echo "== $(date -u +%FT%TZ) slice of ${SLICE_MINUTES} min, profile $PROFILE, $SUBSETS, code $(git -C "$CODE" rev-parse --short HEAD 2>/dev/null)" >>"$LOG"
+  # shellcheck disable=SC2086  # SUBSETS and METHODS are lists
+  nice -n 19 "$PY" -m rulkit sweep --subsets $SUBSETS --methods $METHODS \
+    --seeds "$SEEDS" --profile "$PROFILE" --device cpu --jobs "$JOBS" --out "$RESULTS_DIR" \
     --max-minutes "$SLICE_MINUTES" --set record_test_rmse=true --quiet >>"$LOG" 2>&1
   status=$?
   # 0: the grid is done; 75: stopped for time (start the next slice); anything else: stop.

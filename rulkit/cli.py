@@ -147,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--reference", default="baseline", help="reference method of --paired (default baseline)"
     )
+    p.add_argument(
+        "--recipe",
+        default="full",
+        help="recipe (profile) whose runs --paired compares: full (default), tuned, ...",
+    )
 
     p = sub.add_parser(
         "status", help="where each run in a results folder stands (finished, part-way, left)"
@@ -255,10 +260,18 @@ def _dispatch(args) -> int:
                 print(f"No successful result files under {args.results}.")
             for subset in sorted({r["subset"] for r in records}):
                 for metric in ("rmse", "nasa"):
-                    print(f"## {subset} {metric.upper()}: paired differences to {args.reference}")
+                    print(
+                        f"## {subset} {metric.upper()} ({args.recipe} recipe): paired "
+                        f"differences to {args.reference}"
+                    )
                     try:
                         table = paired_table(
-                            records, subset, args.reference, metric, args.bootstrap or PAIRED_N_BOOT
+                            records,
+                            subset,
+                            args.reference,
+                            metric,
+                            args.bootstrap or PAIRED_N_BOOT,
+                            profile=args.recipe,
                         )
                     except ValueError as err:  # no reference run of this subset, say
                         print(f"\n{err}\n")

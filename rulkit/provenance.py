@@ -16,10 +16,13 @@ from . import __version__
 def git_commit(path: Path | None = None) -> tuple[str | None, bool | None]:
     """(commit hash, working tree has uncommitted changes) of the rulkit checkout, if any.
 
-    A copy without ``.git`` (a device machine, a container) takes the commit from the
-    environment variable ``RULKIT_GIT_COMMIT``, set by whoever made the copy.
+    A copy made for another machine (a device machine, a container) takes the commit from
+    the environment variable ``RULKIT_GIT_COMMIT``, set by whoever made the copy: it wins
+    over a ``.git`` folder, which such a copy may carry from an older state.
     """
     root = Path(path or Path(__file__).resolve().parent.parent)
+    if os.environ.get("RULKIT_GIT_COMMIT"):
+        return os.environ["RULKIT_GIT_COMMIT"], None
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"],
