@@ -7,8 +7,10 @@ tables and the figures. Published figures appear beside ours, labelled as such.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -832,3 +834,65 @@ def update_readme(readme: str | os.PathLike, records: list[dict]) -> bool:
     if new != text:
         path.write_text(new)
     return new != text
+
+
+# ---------------------------------------------------------------- recipes (chapter "Training")
+def recipe_overrides(record: dict, base: str = "full") -> dict:
+    """The fields of a run's config that differ from the recipe ``base`` (the book's by
+    default), leaving out what never changes training (device, records, epochs cap)."""
+    from .config import RECORD_FIELDS, RUNTIME_FIELDS, TrainConfig, profile_config
+
+    ref = json.loads(json.dumps(asdict(profile_config(base))))  # tuples as lists, as in files
+    # a field a file lacks was added later, with the default that keeps the old behaviour
+    config = {**json.loads(json.dumps(asdict(TrainConfig()))), **record["config"]}
+    skip = {"subset", "method", "seed", "profile", "max_epochs", "data_dir"}
+    skip |= RUNTIME_FIELDS | RECORD_FIELDS
+    return {k: v for k, v in sorted(config.items()) if k not in skip and v != ref.get(k)}
+
+
+def ablation_table(records: list[dict], base: str = "full") -> pd.DataFrame:
+    """One row per run of an ablation: what it changed from ``base``, its validation RMSE
+    (the choice), the same by region of life, its chosen epoch, and its test RMSE (for the
+    record only), with the command that makes the row."""
+    rows = []
+    for r in records:
+        changed = recipe_overrides(r, base)
+        curves, i = r["curves"], r["best_epoch"] - 1
+        region = lambda key: curves[key][i] if key in curves else float("nan")  # noqa: B023
+        sets = " ".join(f"--set {_shell_pair(k, v)}" for k, v in changed.items())
+        epochs = r["config"]["max_epochs"]
+        rows.append(
+            {
+                "change": ", ".join(f"{k}={v}" for k, v in changed.items()) or "(the book's)",
+                "method": r["method"],
+                "seed": r["seed"],
+                "val RMSE": curves["val_rmse"][i],
+                "val below cap": region("val_rmse_below_cap"),
+                "val at cap": region("val_rmse_at_cap"),
+                "best epoch": r["best_epoch"],
+                "epochs": r["epochs_run"],
+                "test RMSE": r["test"]["rmse"],
+                "command": f"rulkit train --subset {r['subset']} --method {r['method']} "
+                f"--seed {r['seed']} --profile {base} --set max_epochs={epochs} {sets}".strip(),
+            }
+        )
+    return pd.DataFrame(rows).sort_values(["seed", "val RMSE"], ignore_index=True)
+
+
+def _shell_pair(key: str, value) -> str:
+    """``key=value`` as a shell word for ``--set``: JSON, quoted where the shell needs it."""
+    if isinstance(value, str):
+        return f"{key}={value}"
+    text = json.dumps(value, separators=(",", ":"))
+    return f"'{key}={text}'" if isinstance(value, dict | list) else f"{key}={text}"
+
+
+def run_set(records: list[dict]) -> str:
+    """A short fingerprint of a set of runs (their names and test RMSEs): a chapter prints
+    it beside its results, and a test compares it with the files in ``results/``."""
+    names = sorted(
+        f"{r['subset']}_{r['method']}_seed{r['seed']}_{config_label(r)}:{r['test']['rmse']:.4f}"
+        for r in records
+    )
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
+    return f"{len(names)} runs, fingerprint {digest}"

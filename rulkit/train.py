@@ -251,6 +251,21 @@ class _Lr:
                 self.bad_epochs = 0
 
 
+def lr_schedule(config: TrainConfig, steps_per_epoch: int) -> _Lr:
+    """The learning-rate schedule of ``config``: ``.at(step)`` gives the LR of a step,
+    ``.epoch_end(val_rmse)`` feeds the plateau rule (chapter "Training it well")."""
+    return _Lr(
+        config.lr,
+        config.warmup_epochs * steps_per_epoch,
+        config.warmup_start,
+        config.plateau_factor,
+        config.plateau_patience,
+        config.min_lr,
+        config.lr_drop_epoch * steps_per_epoch,
+        config.lr_drop_factor,
+    )
+
+
 @dataclass
 class _History:
     """Step records kept as device tensors, synchronised once per epoch."""
@@ -365,16 +380,7 @@ class Trainer:
             raise ValueError(f"{cfg.subset}: only {self.n} training windows; use more engines")
         self.stepper = TrainingStep(cfg, self.data.n_features, device)
         self.steps_per_epoch = max(1, self.n // cfg.batch_size)  # last partial batch dropped
-        self.lr = _Lr(
-            cfg.lr,
-            cfg.warmup_epochs * self.steps_per_epoch,
-            cfg.warmup_start,
-            cfg.plateau_factor,
-            cfg.plateau_patience,
-            cfg.min_lr,
-            cfg.lr_drop_epoch * self.steps_per_epoch,
-            cfg.lr_drop_factor,
-        )
+        self.lr = lr_schedule(cfg, self.steps_per_epoch)
         # which validation windows the choices look at (all of them in the book)
         self.below_cap = self.tensors["val"]["y_rul"] < cfg.rul_cap
         self.val_mask = self.below_cap if cfg.val_scoring == "below_cap" else None

@@ -169,3 +169,21 @@ def test_tuned_profile_departs_from_the_book_only_where_it_says():
     changed = {k for k in TUNED if getattr(cfg, k) != getattr(book, k)}
     assert changed == set(TUNED)  # every entry of TUNED is a real departure
     assert cfg.run_name() == "FD001_baseline_seed0_tuned"
+
+
+def test_ablation_table_names_each_change_and_its_command():
+    from rulkit.report import ablation_table, recipe_overrides
+    from rulkit.results import load_results
+
+    runs = load_results(RESULTS / "ablation")
+    table = ablation_table(runs)
+    assert len(table) == len(runs) > 0
+    book = table[(table.change == "(the book's)") & (table.method == "baseline")]
+    assert len(book) == 1 and book.command.iloc[0].endswith("--set max_epochs=40")
+    window = table[table.change == "window=40"].iloc[0]
+    assert window.command.endswith("--set max_epochs=40 --set window=40")
+    run = next(r for r in runs if r["config"]["window"] == 40)
+    assert window["val RMSE"] == run["curves"]["val_rmse"][run["best_epoch"] - 1]
+    tuned = json.loads((RESULTS / "FD001_baseline_seed0_tuned.json").read_text())
+    assert set(recipe_overrides(tuned)) == set(TUNED)  # what tuned changes, nothing else
+    assert recipe_overrides(tuned, base="tuned") == {}
