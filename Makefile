@@ -10,22 +10,33 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch
 NB     := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # the chapters that show full-recipe results: re-executed when a result file lands
-RESULTS_NB := $(sort $(wildcard notebooks/0[6-9]_*.ipynb notebooks/10_*.ipynb))
+RESULTS_NB := $(sort $(wildcard notebooks/0[6-9]_*.ipynb notebooks/1[0-9]_*.ipynb))
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: setup demo book test lint unit nbval browser notebooks results-notebooks sync student bench gpu-session campaign measured clean help
+.PHONY: setup demo book test lint unit quick nbval browser notebooks results-notebooks sync student bench gpu-session campaign measured clean help
 
 help:
+	@echo "make setup     create .venv and install the project with its test, book and grading extras"
 	@echo "make book      set up .venv and build the book into _build/html"
 	@echo "make test      set up .venv and run lint, unit tests, nbval, book build, browser test"
+	@echo "               (CI: .ci/run, with RULKIT_STRICT=1: a test lacking its environment fails)"
+	@echo "make quick     lint + the fast unit tests: no slow or browser tests, no Slurm, no nbgrader,"
+	@echo "               no notebook run (about 2 minutes on 2 cores)"
+	@echo "make lint      ruff check and ruff format --check"
+	@echo "make unit      every test in tests/ but the browser test"
+	@echo "make nbval     execute every chapter notebook and compare the checked outputs"
+	@echo "make browser   build the book and open it in headless Chromium"
 	@echo "make demo      set up .venv and train the smoke profile on FD001 (about a minute on a CPU)"
 	@echo "make notebooks re-execute every notebook in place (authors; needs the C-MAPSS files)"
-	@echo "make results-notebooks  re-execute the chapters that show results (06-10) after make measured"
+	@echo "make results-notebooks  re-execute the chapters that show results (06-11) after make measured"
 	@echo "make student   regenerate notebooks/student/ with nbgrader (scripts/grading.py student)"
 	@echo "make bench     run the CPU benchmarks in benchmarks/"
 	@echo "make gpu-session  the GPU session: benchmark + priority grid, state banked under OUT"
 	@echo "make campaign  start or continue the FD001 CPU campaign in the background (results/campaign.log)"
 	@echo "make measured  rebuild rulkit/measured.json (the results shipped with the package) from results/"
+	@echo "make sync      pair each notebook with its .py twin again (jupytext --sync)"
+	@echo "make clean     remove _build, the caches and .scratch"
+	@echo "make help      this list"
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +59,14 @@ lint: setup
 
 unit: setup
 	$(BIN)/pytest -q -m "not browser" tests
+
+# Slurm (test_slurm), notebook runs (test_fresh_runtime) and training processes are marked
+# slow; test_grading runs nbgrader, and executes chapters; the student copies use nbgrader.
+quick: lint
+	$(BIN)/pytest -q -m "not slow and not browser" --ignore=tests/test_grading.py \
+		--deselect=tests/test_notebooks.py::test_student_copies \
+		--deselect=tests/test_notebooks.py::test_student_copies_are_deterministic \
+		--deselect=tests/test_notebooks.py::test_committed_student_copies_are_current tests
 
 nbval: setup
 	$(BIN)/pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider $(NB)

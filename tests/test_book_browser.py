@@ -44,6 +44,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 import yaml
+from _support import need
 
 pytestmark = pytest.mark.browser
 
@@ -107,8 +108,7 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 @pytest.fixture(scope="module")
 def server():
-    if not (HTML / "index.html").is_file():
-        pytest.skip(f"{HTML} has not been built; run `make book` (or `make browser`) first")
+    need((HTML / "index.html").is_file(), f"{HTML} has not been built; run `make browser`")
     handler = functools.partial(_QuietHandler, directory=str(HTML))
     httpd = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -231,8 +231,7 @@ class Browser:
 @pytest.fixture(scope="module")
 def browser():
     executable = find_chromium()
-    if executable is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    need(executable is not None, "Chromium is not installed (Debian: apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="rulkit-chromium-") as workdir:
         b = Browser(executable, Path(workdir))
         try:

@@ -10,20 +10,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from _support import TINIER_MODEL, rulkit_argv, set_options
 
 from rulkit.cli import main
 from rulkit.data import synthetic_tables, write_cmapss_files
 from rulkit.sweep import grid, parse_seeds, sweep
 
+# Overrides of the smoke profile for every run these tests start: one epoch of a tiny model.
 TINY = {
-    "model": {
-        "conv_channels": [8, 8, 8],
-        "lstm_hidden": 8,
-        "attention_heads": 2,
-        "funnel": [16, 8, 8],
-        "rul_head": [8],
-        "health_head": [8],
-    },
+    "model": TINIER_MODEL,
     "max_epochs": 1,
     "batch_size": 64,
     "threads": 1,
@@ -95,8 +90,7 @@ def test_train_cli_writes_result(synthetic_dir, tmp_path, capsys):
         "--out",
         str(tmp_path),
     ]
-    for key, value in TINY.items():
-        argv += ["--set", f"{key}={json.dumps(value)}"]
+    argv += set_options(TINY)
     assert main(argv) == 0
     (path,) = tmp_path.glob("FD001_amnl_seed0_custom-*.json")  # overridden: not "smoke"
     record = json.loads(path.read_text())
@@ -117,31 +111,12 @@ def test_no_time_starts_nothing(tmp_path):
 
 
 def _sweep_cmd(out, data_dir):
-    cmd = [
-        sys.executable,
-        "-m",
-        "rulkit",
+    return rulkit_argv(
         "sweep",
-        "--subsets",
-        "FD001",
-        "--methods",
-        "baseline",
-        "gaba",
-        "--seeds",
-        "0-1",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--quiet",
-        "--out",
-        str(out),
-        "--set",
-        f"data_dir={json.dumps(str(data_dir))}",
-    ]
-    for key, value in TINY.items():
-        cmd += ["--set", f"{key}={json.dumps(value)}"]
-    return cmd
+        *("--subsets", "FD001", "--methods", "baseline", "gaba", "--seeds", "0-1"),
+        *("--profile", "smoke", "--device", "cpu", "--quiet", "--out", out),
+        settings={"data_dir": str(data_dir), **TINY},
+    )
 
 
 def test_killed_sweep_resumes_without_loss(synthetic_dir, tmp_path):

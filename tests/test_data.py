@@ -368,7 +368,10 @@ def test_plain_and_gzip_files_give_identical_tables(tmp_path):
     tables = synthetic(n_conditions=6, subset="FD002", n_train=4, n_test=3)
     write_cmapss_files(tables, tmp_path / "txt")
     write_cmapss_files(tables, tmp_path / "gz", compress=True)
-    assert (tmp_path / "gz" / "train_FD002.txt.gz").is_file()
+    for name in ("train_FD002.txt", "test_FD002.txt", "RUL_FD002.txt"):  # gzip of the same text
+        packed = (tmp_path / "gz" / f"{name}.gz").read_bytes()
+        assert gzip.decompress(packed) == (tmp_path / "txt" / name).read_bytes(), name
+    assert not list((tmp_path / "gz").glob("*.txt")), "compress=True also wrote plain files"
     a, b = load_cmapss("FD002", tmp_path / "txt"), load_cmapss("FD002", tmp_path / "gz")
     pd.testing.assert_frame_equal(a.train, b.train)
     pd.testing.assert_frame_equal(a.test, b.test)

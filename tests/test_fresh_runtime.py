@@ -36,6 +36,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from _support import need
 
 from rulkit.data.cmapss import EXPECTED_ROWS, have_all_files
 
@@ -51,8 +52,10 @@ def local_archive(tmp_path_factory) -> Path:
     """NASA's archive layout, built from the offline copy of the twelve files."""
     env = os.environ.get("RULKIT_DATA_DIR")
     source = Path(env).expanduser() if env else None
-    if source is None or not have_all_files(source):
-        pytest.skip("RULKIT_DATA_DIR does not hold the C-MAPSS files to build the archive from")
+    need(
+        source is not None and have_all_files(source),
+        "RULKIT_DATA_DIR does not hold the C-MAPSS files to build the archive from",
+    )
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for name in EXPECTED_ROWS:

@@ -11,18 +11,11 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from _support import TINIER_MODEL, set_values
 
 from rulkit.data import synthetic_tables, write_cmapss_files
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY_MODEL = {
-    "conv_channels": [8, 8, 8],
-    "lstm_hidden": 8,
-    "attention_heads": 2,
-    "funnel": [16, 8, 8],
-    "rul_head": [8],
-    "health_head": [8],
-}
 
 
 def call(out: Path, carry: Path, data: Path, wall: int, epochs: int) -> None:
@@ -41,13 +34,15 @@ def call(out: Path, carry: Path, data: Path, wall: int, epochs: int) -> None:
         SEEDS="0",
         PYTHON=sys.executable,
         EXTRA_SET=" ".join(
-            [
-                f"model={json.dumps(TINY_MODEL, separators=(',', ':'))}",
-                f"max_epochs={epochs}",
-                "early_stop_patience=1000",
-                "batch_size=16",
-                "threads=1",
-            ]
+            set_values(
+                dict(
+                    model=TINIER_MODEL,
+                    max_epochs=epochs,
+                    early_stop_patience=1000,
+                    batch_size=16,
+                    threads=1,
+                )
+            )
         ),
     )
     done = subprocess.run(

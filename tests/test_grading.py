@@ -29,8 +29,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from _support import need, need_module
 
-pytest.importorskip("nbgrader", reason="nbgrader is not installed (pip install -e '.[dev]')")
+need_module("nbgrader", "nbgrader is not installed (pip install -e '.[dev]'; Python 3.11+)")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "tests" / "data" / "grading"
@@ -208,8 +209,7 @@ def course(tmp_path_factory, request):
     def get(path: Path):
         if path.parent == NOTEBOOK_DIR:
             request.getfixturevalue("cmapss_dir")  # skips without the data
-            if not path.is_file():
-                pytest.skip(f"{path.name} does not exist")
+            need(path.is_file(), f"{path.name} does not exist")
         if path not in done:
             done[path] = _grade(root, path)
         return done[path]

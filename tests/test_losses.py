@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from _support import TINY_ARCH
 
 from rulkit import reference as ref
 from rulkit.balancing import GABA, inverse_norm_weights, shared_grad_norms
@@ -119,21 +120,12 @@ def test_task_losses_stacks_rul_and_health(batch):
 
 # --------------------------------------------------------------------------- drop-in modules
 
-TINY = dict(
-    conv_channels=(8, 8, 8),
-    lstm_hidden=8,
-    attention_heads=4,
-    funnel=(16, 8),
-    rul_head=(8,),
-    health_head=(8,),
-)
-
 
 @pytest.fixture
 def tiny_batch():
     """A tiny DualTaskModel (training mode off) and one batch of random windows."""
     torch.manual_seed(0)
-    model = DualTaskModel(n_features=5, **TINY).eval()
+    model = DualTaskModel(n_features=5, **TINY_ARCH).eval()
     x = torch.randn(16, 30, 5)
     y_rul = torch.rand(16) * 140
     y_hs = torch.randint(0, 3, (16,))

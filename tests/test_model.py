@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from _support import TINY_ARCH
 
 from rulkit.model import DualTaskModel, count_parameters, parameter_summary
-
-# A tiny configuration with the same architecture, for tests where size does not matter.
-TINY = dict(
-    conv_channels=(8, 8, 8),
-    lstm_hidden=8,
-    attention_heads=4,
-    funnel=(16, 8),
-    rul_head=(8,),
-    health_head=(8,),
-)
 
 
 def expected_parameters(F: int) -> int:
@@ -50,7 +41,7 @@ def model():
 @pytest.fixture
 def tiny():
     torch.manual_seed(0)
-    return DualTaskModel(n_features=17, **TINY)
+    return DualTaskModel(n_features=17, **TINY_ARCH)
 
 
 def test_output_shapes(model):
@@ -82,7 +73,7 @@ def test_parameter_count_with_14_features():
 
 def test_works_with_14_features():
     torch.manual_seed(0)
-    m = DualTaskModel(n_features=14, **TINY).eval()
+    m = DualTaskModel(n_features=14, **TINY_ARCH).eval()
     with torch.no_grad():
         rul, logits = m(torch.randn(3, 30, 14))
     assert rul.shape == (3,) and logits.shape == (3, 3)
@@ -108,7 +99,7 @@ def test_head_parameters_rejects_unknown_task(model):
         list(model.head_parameters("bad"))
 
 
-@pytest.mark.parametrize("config", [TINY, {}], ids=["tiny", "default"])
+@pytest.mark.parametrize("config", [TINY_ARCH, {}], ids=["tiny", "default"])
 def test_last_query_attention_equals_full_self_attention(config):
     torch.manual_seed(1)
     m = DualTaskModel(**config).eval()

@@ -13,6 +13,7 @@ import time
 
 import pytest
 import torch
+from _support import TINY_MODEL, rulkit_argv, tiny_config
 
 from rulkit.checkpoint import (
     EXIT_STOPPED,
@@ -26,14 +27,6 @@ from rulkit.checkpoint import (
 from rulkit.data import prepare, synthetic_tables, write_cmapss_files
 from rulkit.train import RunStopped, TrainConfig, checkpoint_path, profile_config, train
 
-TINY_MODEL = {
-    "conv_channels": [8, 8, 8],
-    "lstm_hidden": 16,
-    "attention_heads": 2,
-    "funnel": [32, 16, 8],
-    "rul_head": [8],
-    "health_head": [8],
-}
 # What must come out the same, however often a run was interrupted.
 OUTCOME = (
     "test",
@@ -48,30 +41,13 @@ OUTCOME = (
 
 
 def tiny(method="grace", **overrides) -> TrainConfig:
-    base = dict(
-        subset="FD001",
-        method=method,
-        model=TINY_MODEL,
-        batch_size=64,
-        max_epochs=4,
-        lr=1e-2,
-        warmup_epochs=1,
-        gaba_warmup_steps=5,
-        device="cpu",
-        threads=1,
-        record_every=1,
-    )
-    return profile_config("smoke", **{**base, **overrides})
+    """tiny_config with four epochs (of 7 steps on the fleet)."""
+    return tiny_config(method, **{"max_epochs": 4, **overrides})
 
 
 def outcome(result) -> dict:
     record = result if isinstance(result, dict) else result.to_dict()
     return {k: record[k] for k in OUTCOME}
-
-
-@pytest.fixture(scope="module")
-def fleet():
-    return prepare(tables=synthetic_tables(n_train=12, n_test=8, seed=1), seed=0)
 
 
 @pytest.mark.parametrize("method", ["grace", "gradnorm", "dwa", "uncertainty"])
@@ -339,38 +315,20 @@ def synthetic_dir(tmp_path_factory):
 
 def cli_train(out, data_dir, *extra):
     """`rulkit train` of a tiny model; epochs of ~70 steps so that a signal lands inside one."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "rulkit",
+    cmd = rulkit_argv(
         "train",
-        "--subset",
-        "FD001",
-        "--method",
-        "grace",
-        "--profile",
-        "smoke",
-        "--device",
-        "cpu",
-        "--quiet",
-        "--out",
-        str(out),
-        "--data-dir",
-        str(data_dir),
-        "--set",
-        f"model={json.dumps(TINY_MODEL)}",
-        "--set",
-        "batch_size=16",
-        "--set",
-        "max_train_engines=16",
-        "--set",
-        "max_epochs=4",
-        "--set",
-        "threads=1",
-        "--set",
-        "record_every=1",
+        *("--subset", "FD001", "--method", "grace", "--profile", "smoke", "--device", "cpu"),
+        *("--quiet", "--out", out, "--data-dir", data_dir),
         *extra,
-    ]
+        settings=dict(
+            model=TINY_MODEL,
+            batch_size=16,
+            max_train_engines=16,
+            max_epochs=4,
+            threads=1,
+            record_every=1,
+        ),
+    )
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -425,26 +383,44 @@ def test_a_signal_mid_epoch_checkpoints_and_the_rerun_is_exact(
 
 @pytest.mark.slow
 def test_kill_9_at_any_moment_loses_at_most_an_epoch(synthetic_dir, uninterrupted, tmp_path):
+    """kill -9 leaves no chance to save: what survives is the checkpoint of the last epoch
+    end, so only the epoch in progress is redone. Each process is killed a moment after a
+    checkpoint landed; every epoch it was seen to finish must survive the kill, and the next
+    process must start from there."""
     out = tmp_path / "out"
     ckpt_dir = out / "checkpoints"
     last = lambda: max((p.stat().st_mtime_ns for p in ckpt_dir.glob("*.pt")), default=0)
-    kills = 0
+
+    def saved_epoch() -> int:
+        (ckpt,) = ckpt_dir.glob("*.pt")
+        state = load_checkpoint(ckpt)
+        assert state["partial"] is None, "only a stop request saves inside an epoch"
+        return state["epoch"]
+
+    kept = []  # the epoch of the checkpoint each killed process left behind
     for delay in (0.05, 0.4, 0.2):  # after a checkpoint: inside the next epoch
         seen = last()
         proc = cli_train(out, synthetic_dir)
         wait_for(lambda: last() > seen or proc.poll() is not None)  # noqa: B023
+        finished = saved_epoch()  # an epoch end this process reached
         time.sleep(delay)
         if proc.poll() is not None:
             break
         proc.kill()
         proc.communicate()
-        kills += 1
-    assert kills >= 2
+        left = saved_epoch()
+        assert left >= finished > (kept[-1] if kept else 0), (kept, finished, left)
+        kept.append(left)
+    assert len(kept) >= 2
     resumed = finish(out, synthetic_dir)
     assert outcome(resumed) == outcome(uninterrupted)
-    ends = [s["ended"] for s in resumed["provenance"]["segments"]]
+    segments = resumed["provenance"]["segments"]
+    # each process took over at the epoch its predecessor's checkpoint held: nothing
+    # before that epoch end was trained twice
+    spans = [(s["start_epoch"], s["end_epoch"]) for s in segments]
+    assert spans == list(zip([0, *kept], [*kept, resumed["epochs_run"]])), (spans, kept)
+    ends = [s["ended"] for s in segments]
     assert ends[-1] == "finished" and all(e.startswith("killed") for e in ends[:-1])
-    assert len(ends) == kills + 1
 
 
 def test_notebooks_train_the_smoke_profile_unless_asked(monkeypatch):

@@ -14,28 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
+from _support import TINIER_MODEL, need, set_values
 
 from rulkit.data import synthetic_tables, write_cmapss_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "scancel")
-TINY_MODEL = {
-    "conv_channels": [8, 8, 8],
-    "lstm_hidden": 8,
-    "attention_heads": 2,
-    "funnel": [16, 8, 8],
-    "rul_head": [8],
-    "health_head": [8],
-}
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        any(shutil.which(d) is None and not Path(f"/usr/sbin/{d}").exists() for d in DAEMONS),
-        reason="Slurm is not installed (apt-get install slurm-wlm; .ci/run does)",
-    ),
-    pytest.mark.skipif(os.geteuid() != 0, reason="a private Slurm cluster needs root"),
-]
+pytestmark = pytest.mark.slow
 
 
 def slurm_conf(folder: Path) -> str:
@@ -71,6 +57,14 @@ PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP OverSubscr
 
 @pytest.fixture
 def cluster(tmp_path):
+    missing = [
+        d for d in DAEMONS if shutil.which(d) is None and not Path(f"/usr/sbin/{d}").exists()
+    ]
+    need(
+        not missing,
+        f"Slurm is not installed, no {missing} (apt-get install slurm-wlm; .ci/run does)",
+    )
+    need(os.geteuid() == 0, "a private Slurm cluster needs root")
     folder = tmp_path / "slurm"
     (folder / "spool" / "slurmd").mkdir(parents=True)
     (folder / "spool" / "ctld").mkdir(parents=True)
@@ -118,14 +112,16 @@ def test_an_array_shares_the_grid_and_survives_a_preemption(cluster, tmp_path):
     data = tmp_path / "data"
     write_cmapss_files(synthetic_tables(n_train=8, n_test=4, seed=3), data)
     results = tmp_path / "results"
-    sets = [
-        f"model={json.dumps(TINY_MODEL, separators=(',', ':'))}",
-        "max_epochs=30",
-        "early_stop_patience=1000",
-        "batch_size=16",
-        "threads=1",
-        "max_train_engines=8",
-    ]
+    sets = set_values(
+        dict(
+            model=TINIER_MODEL,
+            max_epochs=30,
+            early_stop_patience=1000,
+            batch_size=16,
+            threads=1,
+            max_train_engines=8,
+        )
+    )
     env = dict(
         cluster,
         RESULTS=str(results),

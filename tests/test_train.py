@@ -5,43 +5,11 @@ import math
 
 import numpy as np
 import pytest
-import torch
+from _support import tiny_config
 
 from rulkit.data import prepare, synthetic_tables
 from rulkit.methods import METHODS
-from rulkit.train import NonFiniteError, TrainConfig, profile_config, train
-
-TINY_MODEL = {
-    "conv_channels": [8, 8, 8],
-    "lstm_hidden": 16,
-    "attention_heads": 2,
-    "funnel": [32, 16, 8],
-    "rul_head": [8],
-    "health_head": [8],
-}
-
-
-def tiny_config(method="grace", seed=0, **overrides) -> TrainConfig:
-    base = dict(
-        subset="FD001",
-        method=method,
-        seed=seed,
-        model=TINY_MODEL,
-        batch_size=64,
-        max_epochs=5,
-        lr=1e-2,
-        warmup_epochs=1,
-        gaba_warmup_steps=5,
-        device="cpu",
-        threads=1,
-        record_every=1,
-    )
-    return profile_config("smoke", **{**base, **overrides})
-
-
-@pytest.fixture(scope="module")
-def fleet():
-    return prepare(tables=synthetic_tables(n_train=12, n_test=8, seed=1), seed=0)
+from rulkit.train import profile_config, train
 
 
 @pytest.mark.parametrize("method", list(METHODS))
@@ -143,9 +111,22 @@ def test_profiles():
         profile_config("smoke", epochs=3)
 
 
-def test_non_finite_error_is_a_runtime_error():
-    assert issubclass(NonFiniteError, RuntimeError)
-    assert torch.get_num_threads() >= 1
+def test_a_non_finite_loss_names_its_epoch_and_steps(fleet):
+    """A NaN in epoch 2 fails the run at that epoch's end, naming the epoch and its steps;
+    epoch 1 counts as run."""
+    n = train(tiny_config("baseline", max_epochs=1), data=fleet, progress=False).steps
+    assert n > 2, "epochs of one or two steps: the test would prove nothing"
+    result = train(
+        tiny_config("baseline", max_epochs=3),
+        data=fleet,
+        progress=False,
+        fault_injection={"nan_at_step": n + 2},
+    )
+    assert result.status == "failed"
+    assert result.error.startswith(
+        f"NonFiniteError: non-finite loss or gradient in epoch 2 (steps {n + 1}-{2 * n})"
+    ), result.error
+    assert result.epochs_run == 1
 
 
 def test_measuring_task_gradients_every_other_step(fleet):
