@@ -896,3 +896,72 @@ def run_set(records: list[dict]) -> str:
     )
     digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:12]
     return f"{len(names)} runs, fingerprint {digest}"
+
+
+def results_paragraph(
+    records: list[dict],
+    subset: str = "FD001",
+    methods: tuple[str, ...] = ("baseline", "amnl", "gaba", "grace"),
+    profile: str = "full",
+    reference: str = "baseline",
+) -> str:
+    """What the runs of one recipe show, in sentences built from the runs themselves, so
+    that a chapter's prose stays true as seeds arrive: seeds per method, seed means beside
+    the book's figures, paired differences to ``reference`` and the seed-to-seed spread."""
+    present = [m for m in methods if _cell(records, subset, m, profile)]
+    if not present:
+        return f"No run of the {profile} recipe on {subset} has finished yet."
+    name = {"full": "the book's recipe"}.get(profile, f"the {profile} recipe")
+    parts, means = [], {}
+    for m in present:
+        rmse, nasa = (seed_spread(records, m, subset, k, profile) for k in ("rmse", "nasa"))
+        means[m] = (rmse.mean, nasa.mean)
+        seeds = ", ".join(map(str, sorted(rmse.seeds)))
+        book_rmse, book_nasa = published.book_figure(subset, m)
+        book = f"; book {book_rmse:.2f} / {book_nasa:.1f}" if book_rmse and book_nasa else ""
+        parts.append(
+            f"{m} {rmse.mean:.2f} / {nasa.mean:.1f} ({rmse.n} seed{'s' * (rmse.n > 1)}: "
+            f"{seeds}{book})"
+        )
+    text = [
+        f"Runs of {name} on {subset}, test RMSE / NASA score, mean over seeds: "
+        + "; ".join(parts)
+        + "."
+    ]
+    best_rmse = min(means, key=lambda m: means[m][0])
+    best_nasa = min(means, key=lambda m: means[m][1])
+    text.append(
+        f"Lowest mean RMSE: {best_rmse}; lowest mean NASA score: {best_nasa}"
+        + (" (the same method)." if best_rmse == best_nasa else " (not the same method).")
+    )
+    if reference in present and len(present) > 1:
+        table = paired_table(records, subset, reference, "rmse", profile=profile)
+        verdicts = dict(zip(zip(table.method, table.seed), _verdicts(table)))
+        sentences = []
+        for m in present:
+            if m == reference:
+                continue
+            rows = table[table.method == m]
+            if rows.empty:
+                continue
+            row = rows[rows.seed == "mean"].iloc[0] if (rows.seed == "mean").any() else rows.iloc[0]
+            label = "mean over seeds" if row.seed == "mean" else f"seed {row.seed}"
+            sentences.append(
+                f"{m} {row.difference:+.2f} [{row.ci_low:+.2f}, {row.ci_high:+.2f}] "
+                f"({label}: {verdicts[(m, row.seed)]})"
+            )
+        text.append(
+            f"Paired on the same test engines, RMSE difference to {reference} with its 95% "
+            "interval: " + "; ".join(sentences) + "."
+        )
+        spread = seed_spread(records, reference, subset, "rmse", profile)
+        if spread.n > 1:
+            text.append(
+                f"For scale, the {reference}'s own seeds differ with a standard deviation of "
+                f"{spread.sd:.2f} RMSE ({spread.n} seeds)."
+            )
+        else:
+            text.append(
+                f"With one {reference} seed, the spread from seed to seed is not measured yet."
+            )
+    return " ".join(text)

@@ -187,3 +187,22 @@ def test_ablation_table_names_each_change_and_its_command():
     tuned = json.loads((RESULTS / "FD001_baseline_seed0_tuned.json").read_text())
     assert set(recipe_overrides(tuned)) == set(TUNED)  # what tuned changes, nothing else
     assert recipe_overrides(tuned, base="tuned") == {}
+
+
+def test_results_paragraph_is_built_from_the_runs():
+    from rulkit.report import results_paragraph
+    from rulkit.results import load_results
+
+    runs = load_results(RESULTS)
+    text = results_paragraph(runs, "FD001", profile="tuned")
+    baseline = [
+        r["test"]["rmse"]
+        for r in runs
+        if r["profile"] == "tuned" and r["method"] == "baseline" and r["subset"] == "FD001"
+    ]
+    assert f"baseline {np.mean(baseline):.2f}" in text
+    assert f"({len(baseline)} seeds: " in text and "Paired on the same test engines" in text
+    fewer = [r for r in runs if not (r["method"] == "gaba" and r["seed"] > 0)]
+    assert "gaba" in results_paragraph(fewer, profile="tuned").split("Lowest")[0]
+    assert "(1 seed: 0;" in results_paragraph(fewer, profile="tuned")
+    assert results_paragraph(runs, "FD003").startswith("No run of the full recipe on FD003")
