@@ -819,10 +819,45 @@ def measured_markdown(records: list[dict]) -> str:
             }
         )
     command = (
-        f"Made by `{CAMPAIGN_COMMAND.split('  ')[0]}` (`rulkit sweep --profile full`, "
-        "test set scored once at the end); tables and figures: `rulkit report results`."
+        f"Made by `{CAMPAIGN_COMMAND.split('  ')[0]}` (`rulkit sweep --profile full`; the "
+        "test set chooses nothing: it is scored at the end, and at every epoch for the record "
+        "only); tables and figures: `rulkit report results`."
     )
-    return to_markdown(pd.DataFrame(rows)) + "\n\n" + command
+    return to_markdown(pd.DataFrame(rows)) + "\n\n" + command + _other_recipes(records)
+
+
+RECIPE_COMMANDS = {
+    "tuned": "PLAN=benchmarks/plans/fd001_tuned.plan benchmarks/gpu_session.sh",
+    "dcnn": "PLAN=benchmarks/plans/fd001_tuned.plan benchmarks/gpu_session.sh",
+}
+
+
+def _other_recipes(records: list[dict]) -> str:
+    """Seed means of the recipes other than the book's (tuned, the DCNN reference)."""
+    rows = []
+    for label in RECIPE_COMMANDS:
+        runs = [r for r in records if config_label(r) == label]
+        for subset, method in sorted({(r["subset"], r["method"]) for r in runs}):
+            rmse, nasa = (seed_spread(records, method, subset, k, label) for k in METRICS)
+            devices = {r.get("provenance", {}).get("device_name") for r in runs}
+            rows.append(
+                {
+                    "recipe": label,
+                    "run": f"{subset} {method}",
+                    "seeds": rmse.n,
+                    "RMSE mean ± sd": _pm(rmse.mean, rmse.sd, 2),
+                    "NASA mean ± sd": _pm(nasa.mean, nasa.sd, 1),
+                    "device": ", ".join(sorted(d for d in devices if d)),
+                }
+            )
+    if not rows:
+        return ""
+    made = "; ".join(f"{k}: `{v}`" for k, v in RECIPE_COMMANDS.items())
+    return (
+        '\n\nOther recipes, seed means (`tuned`: the recipe of the chapter "Training it '
+        'well"; `dcnn`: the reference CNN of Li, Ding & Sun 2018, published FD001 RMSE '
+        "12.61):\n\n" + to_markdown(pd.DataFrame(rows)) + f"\n\nMade by {made}."
+    )
 
 
 def update_readme(readme: str | os.PathLike, records: list[dict]) -> bool:
