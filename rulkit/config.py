@@ -65,6 +65,9 @@ class TrainConfig:
     # RUL unit of the loss and of the head's output: 1 = raw cycles (the book),
     # 125 = targets scaled to [0, 1] as in public recipes (losses are then ~1/125**2 as large)
     rul_scale: float = 1.0
+    # > 0: Gaussian noise of this standard deviation (z-score units) added to every training
+    # window, a new draw each step (0 in the book: no draw, the random stream is unchanged)
+    input_noise: float = 0.0
     # losses and balancing
     lam_hs: float = 0.5
     wmse_normalise: str = "weights"  # or "batch" (the book's later code)

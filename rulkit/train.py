@@ -161,6 +161,8 @@ class TrainingStep:
         """One update; returns (task losses, task weights, shared grad norms or None,
         total grad norm before clipping), all detached device tensors."""
         cfg = self.config
+        if cfg.input_noise > 0:  # an engine's exact sensor trace is harder to memorise
+            x = x + cfg.input_noise * torch.randn_like(x)
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.amp):
             rul_pred, logits = self.forward(x)
         scale = cfg.rul_scale  # the loss is in units of rul_scale cycles (1: the book's)

@@ -206,3 +206,36 @@ def test_results_paragraph_is_built_from_the_runs():
     assert "gaba" in results_paragraph(fewer, profile="tuned").split("Lowest")[0]
     assert "(1 seed: 0;" in results_paragraph(fewer, profile="tuned")
     assert results_paragraph(runs, "FD003").startswith("No run of the full recipe on FD003")
+
+
+def test_input_noise_draws_only_when_asked(fleet):
+    x = torch.as_tensor(fleet.train.X[:16])
+    y = torch.as_tensor(fleet.train.y_rul[:16])
+    h = torch.as_tensor(fleet.train.y_health[:16])
+
+    def first_loss(noise):
+        cfg = profile_config(
+            "smoke",
+            subset="FD001",
+            method="baseline",
+            input_noise=noise,
+            model={
+                **TINY_MODEL,
+                "conv_dropout": 0.0,
+                "lstm_dropout": 0.0,
+                "attention_dropout": 0.0,
+                "funnel_dropout": 0.0,
+            },
+            device="cpu",
+        )
+        torch.manual_seed(0)
+        step = TrainingStep(cfg, fleet.n_features, torch.device("cpu"))
+        torch.manual_seed(1)
+        losses, *_ = step(x, y, h)
+        return float(losses[0]), torch.rand(1).item()  # the loss, and where the stream is
+
+    plain, plain_next = first_loss(0.0)
+    noisy, noisy_next = first_loss(0.5)
+    assert noisy != plain  # the noise reached the model
+    assert noisy_next != plain_next  # and it drew from the stream; noise 0 draws nothing
+    assert first_loss(0.0) == (plain, plain_next)
