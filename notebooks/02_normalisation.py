@@ -407,13 +407,14 @@ for key, value in vars(state).items():
 #
 # Write `nearest_condition(settings, centroids)` that returns, for each row of
 # an `(n, 3)` array of settings, the index of the nearest centroid (Euclidean
-# distance). It will be checked on the settings of all FD002 test rows.
+# distance). It will be checked on the settings of all FD002 test rows, with
+# rulkit's centroids and with the same centroids numbered the other way round.
 #
 # <details><summary>Hint</summary>
 #
-# Broadcasting gives every row's difference to every centroid at once:
-# `settings[:, None, :] - centroids[None, :, :]` has shape `(n, 6, 3)`. Take the
-# norm over the last axis, then the index of the smallest distance in each row.
+# Broadcasting gives every row's difference to every centroid at once, an array
+# of shape `(n, number of centroids, 3)`. Take the norm over the settings axis,
+# then the index of the smallest distance in each row.
 #
 # </details>
 
@@ -438,15 +439,30 @@ assert mismatch == 0, (
     f"{mismatch} rows get a different condition than rulkit's: did you take the argmin over "
     "the centroids (axis 1) of the distance of each row to each centroid?"
 )
+order = np.arange(len(centroids))[::-1]  # the same centroids, numbered the other way round
+flipped = np.asarray(nearest_condition(test_settings, centroids[order]))
+assert np.array_equal(flipped, order[state.assign_conditions(test_settings)]), (
+    "with the centroids numbered the other way round, every row's index should flip too: "
+    "use the centroids you are given"
+)
+tiny = np.asarray(
+    nearest_condition(np.array([[0.0, 0, 0], [10, 0, 0]]), np.array([[9.0, 0, 0], [1, 0, 0]]))
+)
+assert tiny.tolist() == [1, 0], (
+    f"two rows, two centroids: expected [1, 0], you return {tiny.tolist()}"
+)
 print(f"Correct: all {len(my_cond)} FD002 test rows get rulkit's condition")
 
 # %% [markdown]
 # ### Exercise 2: a per-condition z-score for one sensor
 #
-# Using only the **training engines** (`fit_rows`) and their conditions
-# (`fit_cond`), compute the mean and the standard deviation of sensor `s_4` in
-# each condition, then normalise all cycles of the engine `engine` with them.
-# Use NumPy's default standard deviation (`ddof=0`), as `rulkit` does.
+# Write `per_condition_zscore(values, cond, fit_values, fit_cond)` for one sensor:
+# using only the **training engines'** values of that sensor (`fit_values`) and
+# their conditions (`fit_cond`), compute the sensor's mean and standard deviation
+# in each condition, then normalise `values`, whose conditions are `cond`, with
+# them. Use NumPy's default standard deviation (`ddof=0`), as `rulkit` does. The
+# cell below applies it to sensor `s_4` of the engine `engine`; the check also
+# applies it to sensor `s_11`.
 #
 # <details><summary>Hint</summary>
 #
@@ -479,6 +495,16 @@ error = np.abs(my_z - expected).max()
 assert error < 1e-4, (
     f"your z-scores differ from rulkit's by up to {error:.4f}. Use the mean and std of the "
     "training rows of the same condition, and np.std's default ddof=0 (pandas' .std() uses ddof=1)."
+)
+z_11 = np.asarray(
+    per_condition_zscore(
+        engine["s_11"].to_numpy(), engine_cond, fit_rows["s_11"].to_numpy(), fit_cond
+    )
+)
+error_11 = np.abs(z_11 - state.transform(engine)[:, state.feature_names.index("s_11")]).max()
+assert error_11 < 1e-4, (
+    f"for sensor s_11 your z-scores differ from rulkit's by up to {error_11:.4f}: compute the "
+    "statistics from the values you are given, not from one fixed sensor"
 )
 print(f"Correct: your z-scores of s_4 match rulkit's on all {len(my_z)} cycles of engine {unit}")
 

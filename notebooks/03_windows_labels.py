@@ -459,26 +459,31 @@ print("the loaded state transforms the test table identically:", same)
 # anything.
 
 # %% [markdown]
-# ### Exercise 1: health labels at the boundaries
+# ### Exercise 1: health labels at the boundaries, for any thresholds
 #
-# Write `my_health_labels(y)` that maps an array of capped RUL values to the
-# classes 0 (normal, $y > 80$), 1 (degrading, $30 < y \le 80$) and 2 (critical,
-# $y \le 30$). Mind the boundaries: the check tries values on and next to them.
+# Write `my_health_labels(y, thresholds=(80, 30))` that maps an array of capped
+# RUL values to health classes. With the book's thresholds the classes are
+# 0 (normal, $y > 80$), 1 (degrading, $30 < y \le 80$) and 2 (critical,
+# $y \le 30$); with $K$ thresholds, listed from the highest down, there are
+# $K + 1$ classes, and a value equal to a threshold belongs to the class below
+# it, as 80 is degrading. Mind the boundaries: the check tries values on and next
+# to them, with the book's thresholds and with a finer scale of four classes
+# (rulkit's `health_labels` takes exactly two thresholds).
 #
 # <details><summary>Hint</summary>
 #
-# `np.select(conditions, choices, default=...)` takes the first condition that
-# holds, so test `y > 80` before `y > 30`, and let everything else be critical.
-# Which class does $y = 80$ belong to?
+# Look at one value and walk down the thresholds: each threshold that the value
+# does *not* exceed moves it one class further towards critical. Which class does
+# $y = 80$ belong to with the book's thresholds?
 #
 # </details>
 
 
 # %%
-def my_health_labels(y):
+def my_health_labels(y, thresholds=(80, 30)):
     ### BEGIN SOLUTION
-    y = np.asarray(y)
-    return np.select([y > 80, y > 30], [0, 1], default=2)
+    y = np.asarray(y, dtype=np.float64)
+    return (y[..., None] <= np.asarray(thresholds, dtype=np.float64)).sum(axis=-1)
     ### END SOLUTION
 
 
@@ -492,6 +497,11 @@ assert mine.tolist() == [0, 0, 0, 1, 1, 2, 2], (
 y2 = preps["FD002"].train.y_rul
 wrong = int((np.asarray(my_health_labels(y2)) != health_labels(y2)).sum())
 assert wrong == 0, f"{wrong} FD002 training windows get a different label than rulkit's"
+finer = np.asarray(my_health_labels([125.0, 100.0, 60.5, 60.0, 20.0, 0.0], (100, 60, 20)))
+assert finer.tolist() == [0, 1, 1, 2, 3, 3], (
+    f"with the thresholds (100, 60, 20) expected the classes [0, 1, 1, 2, 3, 3], got "
+    f"{finer.tolist()}: use the thresholds you are given, as many as there are"
+)
 print(f"Correct: your labels agree with rulkit's on all {len(y2):,} FD002 training windows.")
 
 # %% [markdown]
@@ -694,12 +704,19 @@ print("Correct: the three settings are measured. Now compare them with your pred
 # for all three classes to exist; changing one setting means checking the other.
 
 # %% [markdown]
-# 2. The test RMSE of a model is an average over test engines, one window each.
-#    Why not score every window of every test engine instead?
+# 2. The test RMSE of a model is an average over test engines, one window each,
+#    although the true RUL of a test engine is known at every one of its cycles,
+#    not only at the last. How is it known there, and why not score every window
+#    of every test engine?
 
 # %% [markdown] tags=["answer"]
-# The RUL file gives the true RUL only at each test engine's last recorded cycle;
-# for earlier cycles of a test engine nothing is known, because the engine did
-# not run to failure in the data. Scoring every window would need targets we do
-# not have. It would also weight long test engines more than short ones, while the
-# one-window rule counts every engine once.
+# The RUL file gives the true RUL at each test engine's last recorded cycle, and
+# an engine loses one cycle of life per cycle, so at an earlier cycle $t$ the true
+# RUL is that value plus the cycles from $t$ to the last one (chapter 5's
+# Exercise 3 adds the same two numbers to find the failure cycle). So every window
+# could be scored; the reasons not to are about what the figure would mean. Many
+# earlier windows have a true RUL on the cap, the flat and easy part of the target,
+# so the figure would usually be lower and not comparable with published ones (see
+# the protocol page). Long test engines would count more than short ones, while
+# the one-window rule counts every engine once. And in service the prediction that
+# matters is the one at the latest cycle, which is what the last window asks.

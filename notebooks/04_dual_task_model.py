@@ -568,25 +568,35 @@ assert np.allclose(weights.sum(axis=1), 1, atol=1e-5), "attention weights of a q
 # ### Exercise 1: count the BiLSTM parameters by formula
 #
 # Use the rule from the parameter section, $4\,(H n + H^2 + 2H)$ per layer and
-# direction, to compute the BiLSTM's parameter count. The first layer's input is
-# the CNN's 64 channels; the second layer's input is the first layer's output,
-# both directions concatenated. Store the result in `lstm_by_formula`.
+# direction, to write `lstm_parameters(H, n_in, layers=2, directions=2)`: the
+# parameter count of an LSTM with `H` hidden units, `layers` stacked layers and one
+# or two directions, whose first layer reads `n_in` numbers per step. Each later
+# layer reads the output of the layer below, all directions concatenated. The cell
+# applies it to the model's BiLSTM ($H = 256$, fed by the CNN's 64 channels); the
+# check compares that with the model's table, then tries smaller LSTMs with one
+# direction and with other numbers of layers, which the model cannot build.
 #
 # <details><summary>Hint</summary>
 #
-# Three things are easy to miss: there are two directions, each with its own
-# weights; the second layer reads $2H = 512$ numbers per step, not 64; and the
-# rule already counts both bias vectors of a gate.
+# Three things are easy to miss: each direction has its own weights; a layer
+# above the first reads the concatenated output of all directions below it, not
+# `n_in` numbers; and the rule already counts both bias vectors of a gate.
 #
 # </details>
 
+
 # %%
-H = 256
-### BEGIN SOLUTION
-layer_1 = 4 * (H * 64 + H * H + 2 * H)
-layer_2 = 4 * (H * (2 * H) + H * H + 2 * H)
-lstm_by_formula = 2 * (layer_1 + layer_2)  # two directions
-### END SOLUTION
+def lstm_parameters(H, n_in, layers=2, directions=2):
+    ### BEGIN SOLUTION
+    total = 0
+    for layer in range(layers):
+        n = n_in if layer == 0 else directions * H
+        total += directions * 4 * (H * n + H * H + 2 * H)
+    return total
+    ### END SOLUTION
+
+
+lstm_by_formula = lstm_parameters(256, 64)
 print(f"BiLSTM parameters by formula: {lstm_by_formula:,}")
 
 # %%
@@ -596,6 +606,12 @@ assert lstm_by_formula == lstm_in_model, (
     "did you count both directions, two bias vectors per gate, and an input of 2H=512 "
     "for the second layer?"
 )
+for args, want in [((1, 1, 1, 1), 16), ((2, 3, 2, 1), 104), ((1, 1, 2, 2), 72)]:
+    got = lstm_parameters(*args)
+    assert got == want, (
+        f"lstm_parameters(H, n_in, layers, directions) = lstm_parameters{args}: expected {want}, "
+        f"got {got}. Use the arguments, not the model's sizes"
+    )
 print(f"Correct: {lstm_by_formula:,} parameters, the BiLSTM's row of the table.")
 
 # %% [markdown]
@@ -663,27 +679,32 @@ print("Correct: the model with H = 128 is built. Compare the table with your pre
 # %% [markdown]
 # ### Exercise 3: which parameters does the RUL loss reach?
 #
-# Take the plain MSE of the RUL task on the batch of 32 windows above (`rul_b`,
-# `yb`) and ask autograd for its gradient with respect to *all* model parameters,
-# with `allow_unused=True`. Count the parameters (elements, not tensors) whose
-# gradient is not `None`, and store the count in `n_reached`. Which blocks make up
-# that count?
+# Write `n_reached_by(loss)`: ask autograd for the gradient of `loss` with respect
+# to *all* parameters of `model`, with `allow_unused=True`, and count the
+# parameters (elements, not tensors) whose gradient is not `None`. The cell applies
+# it to the plain MSE of the RUL task on the batch of 32 windows above (`rul_b`,
+# `yb`) and stores the count in `n_reached`; the check also applies it to the
+# health task's cross-entropy. Which blocks make up each count?
 #
 # <details><summary>Hint</summary>
 #
-# `torch.autograd.grad(loss, params, allow_unused=True, retain_graph=True)`
-# returns one entry per tensor in `params`, `None` for a tensor the loss does not
-# depend on. Sum `p.numel()` over the pairs `(p, g)` with `g is not None`.
+# `torch.autograd.grad` with `allow_unused=True` returns one entry per tensor you
+# pass, `None` for a tensor the loss does not depend on; keep the graph
+# (`retain_graph=True`) so that a second loss on the same batch can use it.
 #
 # </details>
 
+
 # %%
-### BEGIN SOLUTION
-mse = ((rul_b - yb) ** 2).mean()
-params = list(model.parameters())
-grads = torch.autograd.grad(mse, params, allow_unused=True, retain_graph=True)
-n_reached = sum(p.numel() for p, gr in zip(params, grads) if gr is not None)
-### END SOLUTION
+def n_reached_by(loss):
+    ### BEGIN SOLUTION
+    params = list(model.parameters())
+    grads = torch.autograd.grad(loss, params, allow_unused=True, retain_graph=True)
+    return sum(p.numel() for p, gr in zip(params, grads) if gr is not None)
+    ### END SOLUTION
+
+
+n_reached = n_reached_by(((rul_b - yb) ** 2).mean())
 print(f"parameters reached by the RUL loss: {n_reached:,}")
 
 # %%
@@ -691,6 +712,11 @@ assert n_reached == n_shared + n_rul_head, (
     f"got {n_reached:,}; expected shared backbone + RUL head = {n_shared + n_rul_head:,}. "
     "The health head must not be reached; count p.numel() for each parameter whose gradient "
     "is not None."
+)
+n_reached_hs = n_reached_by(torch.nn.functional.cross_entropy(logits_b, hb))
+assert n_reached_hs == n_shared + n_health_head, (
+    f"the cross-entropy reaches {n_reached_hs:,} by your count; expected shared backbone + "
+    f"health head = {n_shared + n_health_head:,}: count what the loss you are given reaches"
 )
 print(f"Correct: the RUL loss reaches the shared backbone and the RUL head, {n_reached:,} in all.")
 

@@ -264,10 +264,13 @@ plt.show()
 # The two panels tell different stories.
 #
 # - On **FD001** GRACE has both the lowest RMSE and the lowest NASA score, so it
-#   dominates the other three methods and forms the front on its own. AMNL,
-#   designed to be careful near failure, has the *highest* NASA score in this
-#   panel, and it is dominated even by the baseline (10.08 and 143.2 against
-#   AMNL's 10.43 and 434.4), although the book recommends it for accuracy.
+#   dominates the other three methods and forms the front on its own. AMNL has
+#   the *highest* NASA score in this panel, and it is dominated even by the
+#   baseline (10.08 and 143.2 against AMNL's 10.43 and 434.4), although the book
+#   recommends it for accuracy. Its loss gives no reason to expect otherwise: it
+#   weights each window's squared error by how close the window's *true* RUL is to
+#   failure (2 at RUL 0, falling to 1 at the cap), the same for a late as for an
+#   early prediction, while the NASA score punishes late ones.
 # - On the **FD002/FD004 mean** there is a genuine trade-off: AMNL has the lowest
 #   RMSE but by far the highest NASA score, while GABA and GRACE give up about
 #   half a cycle of RMSE to roughly halve the NASA score. All three methods sit on
@@ -1235,26 +1238,30 @@ for lam_hs in (0.5, 0.2):
 # %% [markdown]
 # ## Exercises
 #
-# ### Exercise 1: the NASA score in NumPy
+# ### Exercise 1: the NASA score in NumPy, with any time constants
 #
-# Write `my_nasa_score(pred, true)` that returns the summed NASA score using only
-# NumPy (`np.exp`, `np.where`). It is checked against `rulkit.metrics.nasa_score`
-# on the cautious and sharp models above and on random errors.
+# Write `my_nasa_score(pred, true, a_early=13.0, a_late=10.0)` that returns the
+# summed NASA score using only NumPy (`np.exp`, `np.where`), with its two time
+# constants as arguments: an early error ($d < 0$) costs $e^{-d/a_\text{early}} - 1$
+# and a late one $e^{d/a_\text{late}} - 1$. With the defaults it is the NASA score,
+# and the check compares it with `rulkit.metrics.nasa_score` on the cautious and
+# sharp models above and on random errors. Then it changes the constants, which
+# rulkit's function does not take: the asymmetry is in those two numbers.
 #
 # <details><summary>Hint</summary>
 #
 # Compute the errors `d = pred - true` first. `np.where(d < 0, early, late)`
-# picks, element by element, the early branch $e^{-d/13} - 1$ or the late branch
-# $e^{d/10} - 1$; then sum.
+# picks, element by element, the early or the late branch, each divided by its
+# own constant; then sum.
 #
 # </details>
 
 
 # %%
-def my_nasa_score(pred, true):
+def my_nasa_score(pred, true, a_early=13.0, a_late=10.0):
     ### BEGIN SOLUTION
     d = np.asarray(pred, dtype=np.float64) - np.asarray(true, dtype=np.float64)
-    return float(np.sum(np.where(d < 0, np.exp(-d / 13.0) - 1, np.exp(d / 10.0) - 1)))
+    return float(np.sum(np.where(d < 0, np.exp(-d / a_early) - 1, np.exp(d / a_late) - 1)))
     ### END SOLUTION
 
 
@@ -1267,31 +1274,47 @@ for name, pred in [("cautious", cautious), ("sharp", sharp), ("random", random_p
         f"{name}: you get {mine:.4f}, rulkit gets {theirs:.4f}. Is d = pred - true (not true - pred)? "
         "Early (d < 0) uses 13, late (d >= 0) uses 10, and the -1 is inside each branch."
     )
-print("Correct: my_nasa_score agrees with rulkit on all three models")
+# two engines, one 20 cycles early and one 20 cycles late, under other constants
+pair_pred, pair_true = np.array([0.0, 40.0]), np.array([20.0, 20.0])
+for a_early, a_late in [(20.0, 40.0), (10.0, 13.0)]:
+    mine = my_nasa_score(pair_pred, pair_true, a_early=a_early, a_late=a_late)
+    want = np.expm1(20 / a_early) + np.expm1(20 / a_late)
+    assert np.isclose(mine, want, rtol=1e-9), (
+        f"with a_early = {a_early} and a_late = {a_late} you get {mine:.4f}, expected {want:.4f}: "
+        "divide early errors by a_early and late ones by a_late, not by fixed numbers"
+    )
+print("Correct: my_nasa_score agrees with rulkit on all three models, and takes any constants")
 
 # %% [markdown]
-# ### Exercise 2: GABA weights by hand
+# ### Exercise 2: GABA's weights for any number of tasks
 #
-# During training, suppose the shared-backbone gradient norms are
-# $g_\text{rul} = 12.0$ and $g_\text{hs} = 0.3$. Compute the simplified GABA weights
-# (summing to 2) by hand, as floats `lam_rul` and `lam_hs`, without calling rulkit.
-# The check also tests the property GABA is built for: the weighted gradient norms
-# $\lambda_\text{rul} g_\text{rul}$ and $\lambda_\text{hs} g_\text{hs}$ are equal.
+# The simplified GABA weights of two tasks sum to 2; with $K$ tasks they sum to
+# $K$, each proportional to the inverse of its task's gradient norm, so that every
+# task pulls with the same weighted norm $\lambda_t g_t$. Write
+# `my_gaba_weights(norms)`: the $K$ weights (a NumPy array) for a list of $K$ norms,
+# without calling rulkit (`rulkit.reference.gaba_weights` takes two tasks only). The
+# cell applies it to the norms $g_\text{rul} = 12.0$ and $g_\text{hs} = 0.3$; the
+# check compares those with rulkit and then tries three tasks.
 #
 # <details><summary>Hint</summary>
 #
 # Each weight is proportional to the inverse of its own norm,
-# $\lambda_t = c / g_t$. Choose $c$ so that the two weights sum to 2, and simplify:
-# the RUL weight ends up with the *health* norm in its numerator.
+# $\lambda_t = c / g_t$. Choose $c$ so that the $K$ weights sum to $K$. For two
+# tasks, simplify: the RUL weight ends up with the *health* norm in its numerator.
 #
 # </details>
 
+
 # %%
+def my_gaba_weights(norms):
+    ### BEGIN SOLUTION
+    inv = 1.0 / np.asarray(norms, dtype=np.float64)
+    return len(inv) * inv / inv.sum()
+    ### END SOLUTION
+
+
 g_rul_ex, g_hs_ex = 12.0, 0.3
-### BEGIN SOLUTION
-lam_rul = 2 * g_hs_ex / (g_rul_ex + g_hs_ex)
-lam_hs = 2 * g_rul_ex / (g_rul_ex + g_hs_ex)
-### END SOLUTION
+lam_rul, lam_hs = my_gaba_weights([g_rul_ex, g_hs_ex])
 print(f"lam_rul = {lam_rul:.5f}, lam_hs = {lam_hs:.5f}")
 
 # %%
@@ -1306,7 +1329,17 @@ assert np.allclose([lam_rul, lam_hs], expected, rtol=1e-6), (
 assert np.isclose(lam_rul * g_rul_ex, lam_hs * g_hs_ex), (
     "the weighted gradient norms should be equal"
 )
-print(f"Correct: both tasks now pull with norm {lam_rul * g_rul_ex:.4f}")
+norms3 = np.array([12.0, 0.3, 1.5])
+lam3 = np.asarray(my_gaba_weights(norms3), dtype=np.float64)
+assert lam3.shape == (3,), f"three norms need three weights, you return shape {lam3.shape}"
+assert np.isclose(lam3.sum(), 3.0), f"three weights sum to 3, yours sum to {lam3.sum():.4f}"
+assert np.allclose(lam3 * norms3, lam3[0] * norms3[0]), (
+    f"the weighted norms lam_t * g_t should all be equal, yours are {(lam3 * norms3).round(4)}"
+)
+print(
+    f"Correct: both tasks now pull with norm {lam_rul * g_rul_ex:.4f}; "
+    f"with three tasks each pulls with {lam3[0] * norms3[0]:.4f}"
+)
 
 # %% [markdown]
 # ### Exercise 3 (experiment): who is on the candidate list?

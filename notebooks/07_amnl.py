@@ -21,10 +21,14 @@
 # A plain MSE treats an error of 20 cycles the same whether the engine has a
 # hundred cycles left or ten. In service these are not the same mistake: an engine that is
 # about to fail and is predicted to have plenty of life left is the error that
-# costs an engine, or worse. AMNL, the first of the book's three methods, builds
-# this asymmetry into the RUL loss: every window gets a weight that grows linearly
-# from 1 on healthy windows to 2 at failure, and the weighted MSE is combined with
-# the health cross-entropy under fixed 0.5/0.5 task weights. This notebook takes
+# costs an engine, or worse. AMNL, the first of the book's three methods, makes the
+# errors near failure count more: every window's squared error gets a weight set by
+# how close the window's *true* RUL is to failure, growing linearly from 1 at the
+# cap (125 cycles or more) to 2 at failure, and the weighted MSE is combined with
+# the health cross-entropy under fixed 0.5/0.5 task weights. The weight does not
+# depend on the sign of the error: a late and an early prediction of the same size
+# on the same window cost the same, so AMNL is not the asymmetry of the NASA score
+# (chapter 13), which punishes late predictions more. This notebook takes
 # the loss apart on small, exact examples, shows where it lives in rulkit, and
 # then trains AMNL and the baseline side by side on a small scale, with an honest
 # look at what such a small comparison can and cannot say.
@@ -585,44 +589,58 @@ print(beside_book(records, "FD001", ["baseline", "amnl"]).to_string(index=False)
 # write your prediction down before you run its cell.
 
 # %% [markdown]
-# ### Exercise 1: AMNL's weights, with any parameters
+# ### Exercise 1: AMNL's weights along one engine's life
 #
-# Write `my_amnl_weights(y, cap=125.0, w_min=1.0, w_max=2.0)` for a NumPy array
-# `y` of RUL values, without calling rulkit. Values above the cap get the weight
-# of the cap. The check compares your function with rulkit's for the book's
-# parameters and for other ones.
+# AMNL weights a window by its *true* RUL, and for a training engine that follows
+# from the cycle: an engine that runs $n$ cycles and fails after the last one has,
+# at cycle $c$ (counted from 1), the true RUL $n - c$ (chapter 7). Write
+# `life_weights(n_cycles, cap=125.0, w_min=1.0, w_max=2.0)`: the AMNL weight of the
+# target at every cycle $1, \dots, n$, in cycle order, as a NumPy array, without
+# calling rulkit. RUL values above the cap get the weight of the cap. The check
+# tries the book's parameters on an engine of 200 cycles and other parameters on
+# short engines.
 #
 # <details><summary>Hint</summary>
 #
-# Clip first (`np.minimum(y, cap)`), then go down in a straight line from `w_max`
-# at a RUL of 0 to `w_min` at the cap: the slope is `(w_max - w_min) / cap`.
+# First the RUL of every cycle: it counts down to 0 at the last cycle. Then clip it
+# at the cap and go down in a straight line from `w_max` at a RUL of 0 to `w_min`
+# at the cap: the slope is `(w_max - w_min) / cap`.
 #
 # </details>
 
 
 # %%
-def my_amnl_weights(y, cap=125.0, w_min=1.0, w_max=2.0):
+def life_weights(n_cycles, cap=125.0, w_min=1.0, w_max=2.0):
     ### BEGIN SOLUTION
-    y = np.minimum(np.asarray(y, dtype=np.float64), cap)
-    return w_max - (w_max - w_min) * y / cap
+    rul = n_cycles - np.arange(1, n_cycles + 1, dtype=np.float64)
+    return w_max - (w_max - w_min) * np.minimum(rul, cap) / cap
     ### END SOLUTION
 
 
 # %%
-y_test = np.array([0.0, 12.5, 30.0, 62.5, 124.0, 125.0, 300.0])
-mine = np.asarray(my_amnl_weights(y_test))
-expected = amnl_weights(torch.from_numpy(y_test)).numpy()
-assert mine.shape == y_test.shape, f"expected one weight per value, got shape {mine.shape}"
-assert np.isclose(mine[0], 2.0), f"at failure (y = 0) the weight is 2, not {mine[0]}"
-assert np.isclose(mine[-1], 1.0), f"above the cap the weight is 1, not {mine[-1]}: clip y at 125"
-assert np.allclose(mine, expected), (
-    f"your weights {np.round(mine, 4).tolist()} differ from rulkit's {expected.round(4).tolist()}"
+mine = np.asarray(life_weights(200), dtype=np.float64)
+assert mine.shape == (200,), f"one weight per cycle: expected shape (200,), got {mine.shape}"
+assert np.isclose(mine[-1], 2.0), (
+    f"at the last cycle (RUL 0) the weight is 2, not {mine[-1]:.4f}: the RUL counts down to 0"
+)
+assert np.allclose(mine[:75], 1.0), (
+    "cycles 1-75 of a 200-cycle engine have a RUL of 125 or more: they get the weight of the cap, 1"
+)
+assert np.allclose(np.diff(mine[74:]), 1 / 125), (
+    "over the last 125 cycles the weight should rise by (w_max - w_min) / cap = 1/125 a cycle"
+)
+short = np.asarray(life_weights(4, cap=2.0, w_min=1.0, w_max=3.0), dtype=np.float64)
+assert np.allclose(short, [1.0, 1.0, 2.0, 3.0]), (
+    f"4 cycles, cap 2, weights from 1 to 3: expected [1, 1, 2, 3], you return {short.round(4).tolist()}. "
+    "Use the arguments cap, w_min and w_max rather than fixed numbers"
 )
 assert np.allclose(
-    my_amnl_weights(y_test, cap=100.0, w_min=0.5, w_max=3.0),
-    amnl_weights(torch.from_numpy(y_test), rul_cap=100.0, w_min=0.5, w_max=3.0).numpy(),
-), "use the arguments cap, w_min and w_max rather than fixed numbers"
-print("Correct: your weights match rulkit's, for the book's parameters and for others")
+    life_weights(3, cap=125.0, w_min=0.5, w_max=3.0), [3 - 2.5 * 2 / 125, 3 - 2.5 / 125, 3.0]
+), "3 cycles have the RULs 2, 1 and 0; with w_min 0.5 and w_max 3 the slope is 2.5 / 125"
+print(
+    f"Correct: over a 200-cycle life the weight stays {mine[0]:.0f} for the first 75 cycles, "
+    f"then rises to {mine[-1]:.0f} at the last"
+)
 
 # %% [markdown]
 # ### Exercise 2 (experiment): a steeper weighting
@@ -690,16 +708,21 @@ for w_max in (2.0, W_MAX):
 # exactly its square.
 
 # %% [markdown]
-# ### Exercise 3: the weighted MSE, normalised by the weights
+# ### Exercise 3: the weighted MSE, and how hard each window pulls
 #
 # Write `my_weighted_mse(pred, target, weights)` (NumPy arrays) with the
-# `weights` normalisation, $\sum_i w_i e_i^2 / \sum_i w_i$. The check verifies that
-# a constant error $e$ gives $e^2$ whatever the weights, and compares with rulkit.
+# `weights` normalisation, $L = \sum_i w_i e_i^2 / \sum_i w_i$ with
+# $e_i = \hat y_i - y_i$, and `my_pulls(pred, target, weights)`: the gradient of
+# that loss with respect to each prediction, $\partial L / \partial \hat y_i$ (what
+# each window contributes to the update), without calling rulkit or autograd. The
+# check verifies that a constant error $e$ costs $e^2$ whatever the weights,
+# compares the loss with rulkit, and tests the pulls on late and early errors.
 #
 # <details><summary>Hint</summary>
 #
 # Multiply each squared error by its weight, add them up, and divide by the sum of
-# the weights, not by the number of windows.
+# the weights, not by the number of windows. The sum of the weights does not
+# depend on the predictions, so differentiating $w_i e_i^2$ is all there is to it.
 #
 # </details>
 
@@ -709,6 +732,13 @@ def my_weighted_mse(pred, target, weights):
     ### BEGIN SOLUTION
     pred, target, weights = (np.asarray(a, dtype=np.float64) for a in (pred, target, weights))
     return float(np.sum(weights * (pred - target) ** 2) / np.sum(weights))
+    ### END SOLUTION
+
+
+def my_pulls(pred, target, weights):
+    ### BEGIN SOLUTION
+    pred, target, weights = (np.asarray(a, dtype=np.float64) for a in (pred, target, weights))
+    return 2 * weights * (pred - target) / np.sum(weights)
     ### END SOLUTION
 
 
@@ -722,13 +752,35 @@ for e in (-7.0, 3.0, 12.5):
         f"a constant error of {e} gives {value:.4f}, expected {e**2}: divide by the sum of the "
         "weights, not by the batch size"
     )
+    pulls = np.asarray(my_pulls(target + e, target, weights), dtype=np.float64)
+    assert pulls.shape == target.shape, (
+        f"one pull per window: expected shape (64,), got {pulls.shape}"
+    )
+    assert np.isclose(pulls.sum(), 2 * e), (
+        f"a constant error of {e} should give pulls summing to 2e = {2 * e}, yours sum to "
+        f"{pulls.sum():.4f}: L = e**2 whatever the weights, so dL/de = 2e"
+    )
+    assert np.allclose(pulls / (weights * e), pulls[0] / (weights[0] * e)), (
+        "at equal errors a window's pull should be proportional to its weight"
+    )
 noisy = target + check_rng.normal(0, 10, size=64)
 reference = weighted_mse(
     torch.from_numpy(noisy), torch.from_numpy(target), torch.from_numpy(weights), "weights"
 ).item()
 mine = my_weighted_mse(noisy, target, weights)
 assert np.isclose(mine, reference), f"you get {mine:.4f}, rulkit's weighted_mse {reference:.4f}"
-print("Correct: a constant error e costs e**2, and random errors match rulkit's weighted_mse")
+late = np.asarray(my_pulls(noisy, target, weights), dtype=np.float64)
+early = np.asarray(my_pulls(2 * target - noisy, target, weights), dtype=np.float64)
+assert np.allclose(
+    late / (weights * (noisy - target)), late[0] / (weights[0] * (noisy[0] - target[0]))
+), "a window's pull should be proportional to its weight times its error"
+assert np.allclose(early, -late), (
+    "mirroring every error (late <-> early) should only flip the pulls"
+)
+print(
+    "Correct: a constant error e costs e**2, random errors match rulkit's weighted_mse, and a "
+    "window pulls in proportion to its weight and its error, late or early alike"
+)
 
 # %% [markdown]
 # ### Exercise 4: how loud is the RUL task under the `batch` normalisation?

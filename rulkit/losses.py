@@ -1,9 +1,10 @@
 """Losses: plain and failure-weighted MSE, cross-entropy, and AMNL (book chapters 13-16);
 drop-in ``nn.Module`` forms of AMNL, GABA and GRACE for your own training loop.
 
-AMNL in one sentence: errors on windows close to failure count up to twice as
-much as errors on healthy windows, because a late maintenance call near the end
-of life is what costs an airline an engine.
+AMNL in one sentence: each window's squared error is weighted by how close its
+*true* RUL is to failure, from 2 at RUL 0 down to 1 at the cap, so errors near the
+end of life count up to twice as much as errors on healthy windows; late and early
+predictions of the same size cost the same (the weight ignores the sign of the error).
 
 The functions are what rulkit's trainer uses. The modules :class:`AMNLLoss`,
 :class:`GABALoss` and :class:`GRACELoss` wrap the same computations behind the

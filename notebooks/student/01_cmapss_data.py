@@ -507,9 +507,10 @@ print(f"Correct: FD003's 100 training engines live {life3.min()} to {life3.max()
 # %% [markdown]
 # ### Exercise 2: find the near-constant sensors
 #
-# Return the sorted list of FD001 sensors that take **at most two** distinct
-# values over the whole training file. Compare the result with
-# `rulkit.data.DROPPED_SENSORS`.
+# Write `near_constant(train, max_unique=2)`: the sorted list of the sensors that
+# take **at most `max_unique`** distinct values over a training table. On FD001,
+# compare the result with `rulkit.data.DROPPED_SENSORS`; the check also tries other
+# limits on a small made-up table, where the dropped sensors are not the answer.
 #
 # <details><summary>Hint</summary>
 #
@@ -534,6 +535,16 @@ assert set(found) == set(DROPPED_SENSORS), (
     f"Missing: {sorted(set(DROPPED_SENSORS) - set(found))}, "
     f"extra: {sorted(set(found) - set(DROPPED_SENSORS))}"
 )
+made_up = pd.DataFrame({s: np.arange(6.0) for s in SENSORS})  # every sensor varies...
+made_up["s_3"] = 7.0  # ...but s_3 takes one value,
+made_up["s_9"] = [1.0, 2.0] * 3  # s_9 two
+made_up["s_14"] = [1.0, 2.0, 3.0] * 2  # and s_14 three
+for max_unique, want in ((1, ["s_3"]), (2, ["s_3", "s_9"]), (3, ["s_3", "s_9", "s_14"])):
+    got = near_constant(made_up, max_unique)
+    assert sorted(got) == sorted(want), (
+        f"on the made-up table with max_unique={max_unique} you return {got}, expected {want}: "
+        "count the distinct values of every sensor of the table you are given"
+    )
 print("Correct: the near-constant sensors of FD001 are exactly the dropped ones")
 
 # %% [markdown]

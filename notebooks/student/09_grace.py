@@ -315,8 +315,9 @@ plt.show()
 # - The **task weights** behave as GABA's: 0.5/0.5 during the warm-up, then a drift
 #   towards a small RUL weight, down to the floor of 0.05 while the RUL gradient on
 #   the backbone dwarfs the health gradient (quickly here, with the smoke profile's
-#   beta of 0.9; over hundreds of steps with the full recipe's 0.99). AMNL's fixed
-#   0.5/0.5 never moves.
+#   beta of 0.9; over hundreds of steps with the full recipe's 0.99: in the seed-0
+#   FD001 run it is first on the floor at step 240, after the checkpoint that is
+#   scored, from step 216). AMNL's fixed 0.5/0.5 never moves.
 # - The **gradient norms** are those of the weighted MSE, which differ from GABA's
 #   MSE norms by the emphasis of the weights, and GABA's rule adapts to whatever
 #   they are.
@@ -381,8 +382,11 @@ for subset in ("FD001", "FD002+FD004"):
 # %% [markdown]
 # On the book's FD002/FD004 means, GABA and GRACE pay about 6% in RMSE for a NASA
 # score that is roughly halved: a real trade-off. On FD001, GRACE is better on both
-# scores, and AMNL has the worst NASA score of the four, which is odd for a loss
-# designed to be careful near failure. Whether these patterns survive a protocol
+# scores, and AMNL has the worst NASA score of the four. Its loss does not aim at
+# the NASA score: it weights each window's squared error by how close the window's
+# *true* RUL is to failure (2 at RUL 0, falling to 1 at the cap), the same for a
+# late as for an early prediction, so nothing in it favours the early side that
+# the NASA score rewards. Whether these patterns survive a protocol
 # that never looks at the test set is exactly what the results chapter checks.
 
 # %% [markdown]

@@ -242,7 +242,7 @@ if len(selection):
         print(
             f"{g.subset} {g.method} seed {g.seed}: choosing the epoch on the test set would "
             f"lower its test RMSE from {there:.2f} to {g['lowest test RMSE']:.2f} "
-            f"({g.gap / there:.0%} lower)"
+            f"({g.gap / there:.1%} lower)"
         )
 else:
     print("No run with a recorded test curve yet.")
@@ -311,9 +311,12 @@ if full:
 # yes, in the full recipe the RUL weight of GABA and GRACE sits on the floor of 0.05
 # for 96.1% of the recorded steps after the warm-up, and on the floor the RUL task
 # still pulls 16.76 (GABA) and 16.22 (GRACE) times harder than the health task
-# (median). For nearly the whole run both methods train with a fixed RUL weight of
-# 0.05 and the rest on the health loss, not with the balance GABA is built for
-# (chapters 17-19 explain the limit of 19 that the floor sets on equal pull).
+# (median), not the balance GABA is built for (chapters 17-19 explain the limit of
+# 19 that the floor sets on equal pull). The scored models escape it, however: the
+# weight is first on the floor at step 240, and the checkpoint chosen on the
+# validation engines is that of epoch 4 in both runs, step 216 (54 steps an
+# epoch). They were trained while the weight fell from 0.5 to about 0.06, before
+# the floor bound; the epochs on the floor never beat them on validation.
 
 # %% [markdown]
 # ## The book's published figures
@@ -532,7 +535,9 @@ print("written:", ", ".join(sorted(Path(v).name for k, v in written.items() if k
 # be recomputed from it. Write `figures_from_file(record)` that returns the RMSE and
 # the NASA score against the capped truth (`per_engine["true"]`) and against the
 # uncapped truth (`per_engine["true_uncapped"]`), as a dict with the keys `rmse`,
-# `nasa`, `rmse_uncapped` and `nasa_uncapped`. Use NumPy only.
+# `nasa`, `rmse_uncapped` and `nasa_uncapped`. Use NumPy only. The check also hands
+# it a record whose predictions were edited after its figures were stored, so the
+# figures must come from the predictions.
 #
 # <details><summary>Hint</summary>
 #
@@ -558,19 +563,43 @@ for rec in demo_records:
             f"{rec['method']} {key}: you get {mine[key]:.4f}, the file says {rec['test'][key]:.4f}. "
             "d = pred - true; the NASA score is summed, not averaged"
         )
+edited = {  # three engines, errors 5, -10 and 0 (uncapped 5, -20 and 0); stale stored figures
+    "method": "edited",
+    "per_engine": {
+        "pred": [15.0, 30.0, 0.0],
+        "true": [10.0, 40.0, 0.0],
+        "true_uncapped": [10.0, 50.0, 0.0],
+    },
+    "test": {"rmse": 0.0, "nasa": 0.0, "rmse_uncapped": 0.0, "nasa_uncapped": 0.0},
+}
+want = {
+    "rmse": np.sqrt((5**2 + 10**2) / 3),
+    "nasa": np.expm1(5 / 10) + np.expm1(10 / 13),
+    "rmse_uncapped": np.sqrt((5**2 + 20**2) / 3),
+    "nasa_uncapped": np.expm1(5 / 10) + np.expm1(20 / 13),
+}
+mine = figures_from_file(edited)
+for key, value in want.items():
+    assert np.isclose(mine[key], value), (
+        f"edited record, {key}: you get {mine[key]:.4f}, its predictions give {value:.4f}. "
+        "Compute the figures from per_engine: a stored figure can be stale"
+    )
 print("correct: the stored figures follow from the stored predictions")
 
 # %% [markdown]
-# ### Exercise 2: a bootstrap interval by hand
+# ### Exercise 2: a bootstrap by hand
 #
-# Write `my_bootstrap_rmse(records, n_boot, seed)` that returns the 95% engine-level
-# bootstrap interval `(low, high)` of the seed-mean RMSE of one cell, the way
-# `rulkit.report.bootstrap_ci` draws it:
+# `rulkit.report.bootstrap_ci` returns only the interval of its bootstrap. Write
+# `my_bootstrap_rmse(records, n_boot, seed)` that returns what lies underneath: the
+# `n_boot` bootstrap replicates of the seed-mean RMSE of one cell (a NumPy array),
+# drawn the way `bootstrap_ci` draws them:
 #
 # 1. `rng = np.random.default_rng(seed)`, then draw all indices at once,
 #    `idx = rng.integers(0, E, size=(n_boot, E))` with $E$ the number of test engines;
-# 2. for each draw and each run, the RMSE over the drawn engines; average over runs;
-# 3. the 2.5th and 97.5th percentiles of the `n_boot` averages (`np.percentile`).
+# 2. for each draw and each run, the RMSE over the drawn engines; average over runs.
+#
+# The check takes the 2.5th and 97.5th percentiles of your replicates and compares
+# them with the 95% interval of `bootstrap_ci`.
 #
 # <details><summary>Hint</summary>
 #
@@ -588,36 +617,40 @@ def my_bootstrap_rmse(records, n_boot=2000, seed=0):
 
 # %%
 cell = [r for r in demo_records if r["method"] == "grace"]
-mine = my_bootstrap_rmse(cell, 2000, 0)
+draws = np.asarray(my_bootstrap_rmse(cell, 2000, 0), dtype=np.float64)
+assert draws.shape == (2000,), f"expected one replicate per draw, shape (2000,), got {draws.shape}"
+mine = tuple(np.percentile(draws, [2.5, 97.5]))
 theirs = bootstrap_ci(cell, 2000, seed=0)["rmse"]
-assert len(mine) == 2 and mine[0] < mine[1], f"expected (low, high), got {mine}"
 assert np.allclose(mine, theirs, rtol=1e-9), (
-    f"your interval ({mine[0]:.4f}, {mine[1]:.4f}) differs from rulkit's "
-    f"({theirs[0]:.4f}, {theirs[1]:.4f}): draw all indices with one rng.integers call of shape "
-    "(n_boot, E), compute the RMSE per draw, and take np.percentile at 2.5 and 97.5"
+    f"the percentiles of your replicates ({mine[0]:.4f}, {mine[1]:.4f}) differ from rulkit's "
+    f"interval ({theirs[0]:.4f}, {theirs[1]:.4f}): draw all indices with one rng.integers call "
+    "of shape (n_boot, E), compute each run's RMSE per draw, and average over the runs"
 )
 rmse_here = cell[0]["test"]["rmse"]
 print(f"correct: GRACE demo RMSE {rmse_here:.2f}, 95% interval [{mine[0]:.2f}, {mine[1]:.2f}]")
 
 # %% [markdown]
-# ### Exercise 3: the Pareto front of a table
+# ### Exercise 3: the Pareto front of a table, on any measures
 #
-# Write `front_methods(table)` for a table with the columns `method`, `rmse_mean`
-# and `nasa_mean`: the sorted list of methods that no other method beats on both
-# scores (at least as good on both and strictly better on one). Do not use
-# `rulkit.plots.pareto_front`. The check applies it to the book's published figures.
+# Write `front_methods(table, columns=("rmse_mean", "nasa_mean"))` for a table with
+# a column `method` and the measure columns named in `columns`, all lower-is-better:
+# the sorted list of methods that no other method beats (at least as good on every
+# measure and strictly better on one). Do not use `rulkit.plots.pareto_front`, which
+# takes two measures only. The check applies your function to the book's published
+# figures and to a small table with a third measure, the training minutes.
 #
 # <details><summary>Hint</summary>
 #
-# For method `i`, the boolean array
-# `(r <= r[i]) & (n <= n[i]) & ((r < r[i]) | (n < n[i]))` marks the methods that
-# beat it; `i` is on the front when no entry is true.
+# Take the measures as one array with a row per method. A method beats method `i`
+# when its row is at least as good everywhere and strictly better somewhere; NumPy's
+# `.all(axis=1)` and `.any(axis=1)` test that for every row at once. `i` is on the
+# front when no method beats it.
 #
 # </details>
 
 
 # %%
-def front_methods(table):
+def front_methods(table, columns=("rmse_mean", "nasa_mean")):
     raise NotImplementedError("Exercise: write your answer here")
 
 
@@ -641,6 +674,23 @@ for subset in ("FD001", "FD002+FD004"):
     )
 tie = pd.DataFrame({"method": ["a", "b"], "rmse_mean": [1.0, 1.0], "nasa_mean": [2.0, 2.0]})
 assert front_methods(tie) == ["a", "b"], "two identical methods do not beat each other"
+costs = pd.DataFrame(
+    {
+        "method": ["a", "b", "c", "d", "e"],
+        "rmse_mean": [1.0, 2.0, 3.0, 3.0, 1.0],
+        "nasa_mean": [5.0, 2.0, 3.0, 3.0, 5.0],
+        "minutes": [5.0, 2.0, 1.0, 3.0, 6.0],
+    }
+)
+for columns, want in (
+    (["rmse_mean", "nasa_mean", "minutes"], ["a", "b", "c"]),
+    (["rmse_mean", "nasa_mean"], ["a", "b", "e"]),
+):
+    got = front_methods(costs, columns)
+    assert got == want, (
+        f"on the columns {columns} you say {got}, the front is {want}: compare the methods on "
+        "every column given, and only on those"
+    )
 print("correct")
 
 # %% [markdown]
