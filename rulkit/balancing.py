@@ -16,6 +16,11 @@ import torch
 from torch import nn
 
 TASKS = ("rul", "health")
+# GABA's defaults (book chapters 17-19): the EMA's beta, the floor on each task weight and
+# the warm-up in steps. TrainConfig and GABALoss take theirs from here.
+GABA_BETA = 0.99
+GABA_FLOOR = 0.05
+GABA_WARMUP_STEPS = 100
 
 
 def task_gradients(
@@ -119,9 +124,9 @@ class GABA(Balancer):
     def __init__(
         self,
         n_tasks: int = 2,
-        beta: float = 0.99,
-        floor: float = 0.05,
-        warmup_steps: int = 100,
+        beta: float = GABA_BETA,
+        floor: float = GABA_FLOOR,
+        warmup_steps: int = GABA_WARMUP_STEPS,
         total: float = 1.0,
         eps: float = 1e-8,
     ):

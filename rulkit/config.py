@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass, field, fields
 
 import torch
 
+from .balancing import GABA_BETA, GABA_FLOOR, GABA_WARMUP_STEPS
+from .data.prepare import RUL_CAP
+
 PROFILES = ("smoke", "full", "tuned", "dcnn", "auto")
 VAL_SCORINGS = ("all", "below_cap")
 # Fields that say where and how fast a run goes, not what it trains: they may change
@@ -26,6 +29,11 @@ RUNTIME_FIELDS = frozenset(
 # Fields that change only what is recorded: out of the name, but a resumed run keeps them.
 RECORD_FIELDS = frozenset({"record_every", "record_test_rmse"})
 NAME_FIELDS = ("subset", "method", "seed", "profile")
+
+
+def run_label(profile: str, config_hash: str | None) -> str:
+    """The recipe part of a run's name: ``profile`` as it is, ``custom-<hash>`` with overrides."""
+    return f"custom-{config_hash}" if config_hash else profile
 
 
 @dataclass
@@ -39,7 +47,7 @@ class TrainConfig:
     arch: str = "dual"  # "dual": the DualTaskModel; "dcnn": the single-task reference CNN
     # data (chapter 7)
     window: int = 30
-    rul_cap: float = 125.0
+    rul_cap: float = RUL_CAP
     use_settings: bool = True  # False -> 14 sensors only
     val_fraction: float = 0.2
     max_train_engines: int | None = None
@@ -71,9 +79,9 @@ class TrainConfig:
     # losses and balancing
     lam_hs: float = 0.5
     wmse_normalise: str = "weights"  # or "batch" (the book's later code)
-    gaba_beta: float = 0.99
-    gaba_floor: float = 0.05
-    gaba_warmup_steps: int = 100
+    gaba_beta: float = GABA_BETA
+    gaba_floor: float = GABA_FLOOR
+    gaba_warmup_steps: int = GABA_WARMUP_STEPS
     gradnorm_alpha: float = 1.5
     gradnorm_lr: float = 0.025  # GradNorm's own optimiser for its task weights
     dwa_temperature: float = 2.0
@@ -143,8 +151,7 @@ class TrainConfig:
 
     def label(self) -> str:
         """``full`` or ``smoke`` for the profile as it is; ``custom-<hash>`` otherwise."""
-        digest = self.config_hash()
-        return self.profile if digest is None else f"custom-{digest}"
+        return run_label(self.profile, self.config_hash())
 
     def run_name(self) -> str:
         return f"{self.subset}_{self.method}_seed{self.seed}_{self.label()}"

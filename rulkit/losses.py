@@ -23,13 +23,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .balancing import GABA, global_norm, simplified_gaba, task_gradients
+from .balancing import (
+    GABA,
+    GABA_BETA,
+    GABA_FLOOR,
+    GABA_WARMUP_STEPS,
+    global_norm,
+    simplified_gaba,
+    task_gradients,
+)
+from .data.prepare import RUL_CAP
 
 NORMALISATIONS = ("weights", "batch")
 
 
 def amnl_weights(
-    y_true: torch.Tensor, rul_cap: float = 125.0, w_min: float = 1.0, w_max: float = 2.0
+    y_true: torch.Tensor, rul_cap: float = RUL_CAP, w_min: float = 1.0, w_max: float = 2.0
 ) -> torch.Tensor:
     """Per-sample weight, w_max at RUL 0 falling linearly to w_min at the cap."""
     return w_max - (w_max - w_min) * y_true.clamp(max=rul_cap) / rul_cap
@@ -62,7 +71,7 @@ def rul_loss(
     target: torch.Tensor,
     amnl: bool = False,
     normalise: str = "weights",
-    rul_cap: float = 125.0,
+    rul_cap: float = RUL_CAP,
 ) -> torch.Tensor:
     """The RUL task loss: plain MSE, or AMNL's failure-weighted MSE."""
     weights = amnl_weights(target, rul_cap) if amnl else None
@@ -76,7 +85,7 @@ def task_losses(
     health_true: torch.Tensor,
     amnl: bool = False,
     normalise: str = "weights",
-    rul_cap: float = 125.0,
+    rul_cap: float = RUL_CAP,
 ) -> torch.Tensor:
     """Both task losses stacked as a tensor [L_rul, L_health]."""
     return torch.stack(
@@ -94,7 +103,7 @@ def amnl_loss(
     health_true: torch.Tensor,
     lam_hs: float = 0.5,
     normalise: str = "weights",
-    rul_cap: float = 125.0,
+    rul_cap: float = RUL_CAP,
 ) -> torch.Tensor:
     """AMNL: (1 - lam_hs) * weighted MSE + lam_hs * cross-entropy."""
     losses = task_losses(rul_pred, rul_true, health_logits, health_true, True, normalise, rul_cap)
@@ -147,7 +156,7 @@ class AMNLLoss(nn.Module):
         self,
         lam_hs: float = 0.5,
         normalise: str = "weights",
-        rul_cap: float = 125.0,
+        rul_cap: float = RUL_CAP,
         w_min: float = 1.0,
         w_max: float = 2.0,
     ):
@@ -187,9 +196,9 @@ class GABALoss(nn.Module):
         shared_parameters: Iterable[torch.Tensor] | None = None,
         *,
         balancer: GABA | None = None,
-        beta: float = 0.99,
-        floor: float = 0.05,
-        warmup_steps: int = 100,
+        beta: float = GABA_BETA,
+        floor: float = GABA_FLOOR,
+        warmup_steps: int = GABA_WARMUP_STEPS,
         total: float = 1.0,
         eps: float = 1e-8,
     ):
@@ -250,7 +259,7 @@ class GRACELoss(GABALoss):
         shared_parameters: Iterable[torch.Tensor] | None = None,
         *,
         normalise: str = "weights",
-        rul_cap: float = 125.0,
+        rul_cap: float = RUL_CAP,
         **gaba_kwargs,
     ):
         super().__init__(shared_parameters, **gaba_kwargs)

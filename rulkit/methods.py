@@ -75,6 +75,34 @@ METHODS: dict[str, Method] = {
 }
 
 
+# How tables and figures show the methods, in one place (plots, regimes and report read it).
+#: The book's four methods (Table I's first rows), the default of comparisons.
+CORE_METHODS = ("baseline", "amnl", "gaba", "grace")
+#: Display order of methods (the registry's order; ``rul_only``, a single-task check, is
+#: not among the compared methods); unknown methods go last.
+METHOD_ORDER = (*CORE_METHODS, "uncertainty", "gradnorm", "dwa")
+#: A method's name as tables and legends print it.
+LABELS = {
+    "baseline": "Baseline",
+    "amnl": "AMNL",
+    "gaba": "GABA",
+    "grace": "GRACE",
+    "uncertainty": "Uncertainty",
+    "gradnorm": "GradNorm",
+    "dwa": "DWA",
+}
+#: A method's colour in every figure (matplotlib's tab10 colours).
+COLOURS = {
+    "baseline": "#7f7f7f",
+    "amnl": "#1f77b4",
+    "gaba": "#2ca02c",
+    "grace": "#d62728",
+    "uncertainty": "#9467bd",
+    "gradnorm": "#8c564b",
+    "dwa": "#e377c2",
+}
+
+
 def get_method(name: str) -> Method:
     try:
         return METHODS[name.lower()]

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from .data.prepare import RUL_CAP
+
 
 def conv_block(c_in: int, c_out: int, dropout: float) -> nn.Sequential:
     """Conv1d (k=3, same length, no bias: BatchNorm supplies it) -> BN -> ReLU -> Dropout."""
@@ -67,7 +69,7 @@ class DualTaskModel(nn.Module):
         rul_head: tuple[int, ...] = (64, 32, 16),
         health_head: tuple[int, ...] = (32, 16),
         n_health_classes: int = 3,
-        rul_bias_init: float | None = 62.5,
+        rul_bias_init: float | None = RUL_CAP / 2,
         rul_scale: float = 1.0,
         rul_final_relu: bool = True,
     ):

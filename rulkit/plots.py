@@ -7,15 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-METHOD_COLORS = {
-    "baseline": "#7f7f7f",
-    "amnl": "#1f77b4",
-    "gaba": "#2ca02c",
-    "grace": "#d62728",
-    "uncertainty": "#9467bd",
-    "gradnorm": "#8c564b",
-    "dwa": "#e377c2",
-}
+from .methods import COLOURS as METHOD_COLORS  # one table of method colours (rulkit.methods)
 
 
 def _get(record, key):

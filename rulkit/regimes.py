@@ -38,6 +38,9 @@ import numpy as np
 import pandas as pd
 
 from . import published
+from .methods import COLOURS as METHOD_COLORS
+from .methods import LABELS as METHOD_LABELS
+from .methods import METHOD_ORDER
 
 # --------------------------------------------------------------------------- the book's regimes
 
@@ -54,17 +57,7 @@ SOURCE_BOOK = "book (published)"
 SOURCE_MEASURED = "measured here"
 #: Columns of a regime table: one row per (source, method).
 COLUMNS = ["source", "subset", "method", "seeds", "rmse", "nasa", "rmse_std", "nasa_std"]
-#: Display order of methods (the registry's order); unknown methods go last.
-METHOD_ORDER = ("baseline", "amnl", "gaba", "grace", "uncertainty", "gradnorm", "dwa")
-METHOD_LABELS = {
-    "baseline": "Baseline",
-    "amnl": "AMNL",
-    "gaba": "GABA",
-    "grace": "GRACE",
-    "uncertainty": "Uncertainty",
-    "gradnorm": "GradNorm",
-    "dwa": "DWA",
-}
+# METHOD_ORDER, METHOD_LABELS and METHOD_COLORS: the one table in rulkit.methods.
 MAX_METHODS = 7  # 2**7 - 1 candidate sets are precomputed for the chart
 
 
@@ -384,8 +377,6 @@ def chooser_figure(
     switch points dashed, the book's regimes shaded, +-1 std bands where known."""
     import matplotlib.pyplot as plt
 
-    from .plots import METHOD_COLORS
-
     table = check_table(published_table() if table is None else table)
     source = source if source is not None else table.source.iloc[0]
     part = table[table.source == source].set_index("method")
@@ -502,8 +493,6 @@ def chooser_spec(
     The constant part of the spec is the package file ``rulkit/chooser.vl.json``;
     this fills in the figures and whatever depends on them or on the arguments.
     """
-    from .plots import METHOD_COLORS
-
     table = check_table(published_table() if table is None else table)
     methods = _ordered(table.method)
     sources = list(dict.fromkeys(table.source))

@@ -17,19 +17,23 @@ import numpy as np
 import pandas as pd
 
 from . import published
+from .balancing import GABA_WARMUP_STEPS
+from .config import run_label
+from .data.prepare import RUL_CAP
+from .methods import CORE_METHODS
 from .metrics import nasa_scores
 from .results import load_results
 
 PROTOCOL = (
-    "rulkit: last window per test engine, every engine scored (short ones padded), RUL cap 125 "
+    "rulkit: last window per test engine, every engine scored (short ones padded), RUL cap "
+    f"{RUL_CAP:g} "
     "for targets and test truth, checkpoint and early stopping on held-out validation engines only"
 )
 
 
 def config_label(record: dict) -> str:
     """``full`` / ``smoke`` for a profile used as it is, ``custom-<hash>`` for overrides."""
-    digest = record.get("config_hash")
-    return f"custom-{digest}" if digest else record["profile"]
+    return run_label(record["profile"], record.get("config_hash"))
 
 
 def runs_table(records: list[dict]) -> pd.DataFrame:
@@ -537,7 +541,7 @@ def floor_table(records: list[dict]) -> pd.DataFrame:
         if r["method"] not in ("gaba", "grace") or not h.get("step"):
             continue
         steps = np.asarray(h["step"])
-        after = steps > cfg.get("gaba_warmup_steps", 100)
+        after = steps > cfg.get("gaba_warmup_steps", GABA_WARMUP_STEPS)
         if not after.any():
             continue
         w_rul = np.asarray(h["weight_rul"])[after]
@@ -936,7 +940,7 @@ def run_set(records: list[dict]) -> str:
 def results_paragraph(
     records: list[dict],
     subset: str = "FD001",
-    methods: tuple[str, ...] = ("baseline", "amnl", "gaba", "grace"),
+    methods: tuple[str, ...] = CORE_METHODS,
     profile: str = "full",
     reference: str = "baseline",
 ) -> str:

@@ -17,6 +17,7 @@ from .prepare import (
     DROPPED_SENSORS,
     HEALTH_CLASSES,
     KEPT_SENSORS,
+    RUL_CAP,
     FittedState,
     Prepared,
     Split,
@@ -28,7 +29,8 @@ from .synthetic import synthetic_tables, write_cmapss_files
 
 __all__ = [
     "COLUMNS", "SENSORS", "SETTINGS", "SUBSETS", "DROPPED_SENSORS", "HEALTH_CLASSES",
-    "KEPT_SENSORS", "CMAPSSDownloadError", "CMAPSSFormatError", "CMAPSSTables", "FittedState",
-    "Prepared", "Split", "default_data_dir", "ensure_cmapss", "fetch_cmapss", "health_labels",
-    "load_cmapss", "prepare", "sliding_windows", "synthetic_tables", "write_cmapss_files",
+    "KEPT_SENSORS", "RUL_CAP", "CMAPSSDownloadError", "CMAPSSFormatError", "CMAPSSTables",
+    "FittedState", "Prepared", "Split", "default_data_dir", "ensure_cmapss", "fetch_cmapss",
+    "health_labels", "load_cmapss", "prepare", "sliding_windows", "synthetic_tables",
+    "write_cmapss_files",
 ]  # fmt: skip

@@ -30,6 +30,9 @@ DROPPED_SENSORS = ("s_1", "s_5", "s_6", "s_10", "s_16", "s_18", "s_19")
 KEPT_SENSORS = tuple(s for s in SENSORS if s not in DROPPED_SENSORS)
 N_CONDITIONS = {"FD001": 1, "FD002": 6, "FD003": 1, "FD004": 6}
 HEALTH_CLASSES = ("normal", "degrading", "critical")
+#: The RUL cap in cycles (SPEC section 2): targets and test truth are capped here, and every
+#: default ``rul_cap`` of the package (config, losses) and the model's start point are this.
+RUL_CAP = 125.0
 STD_FLOOR = 1e-6  # a sensor that is constant within a condition is left unscaled
 
 
@@ -254,7 +257,7 @@ def prepare(
     data_dir: str | os.PathLike | None = None,
     *,
     window: int = 30,
-    rul_cap: float = 125.0,
+    rul_cap: float = RUL_CAP,
     use_settings: bool = True,
     n_conditions: int | None = None,
     health_thresholds: tuple[float, float] = (80, 30),
