@@ -497,8 +497,8 @@ def test_report_cli_prints_the_paired_table(tmp_path, capsys):
     out = tmp_path / "no-report"
     assert main(["report", str(tmp_path), "--paired", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "## FD001 RMSE: paired differences to baseline" in text
-    assert "## FD001 NASA: paired differences to baseline" in text
+    assert "## FD001 RMSE (full recipe): paired differences to baseline" in text
+    assert "## FD001 NASA (full recipe): paired differences to baseline" in text
     assert text.count("| gaba | 0 |") == 2 and not out.exists()
     assert (
         main(["report", str(tmp_path), "--paired", "--reference", "grace", "--bootstrap", "300"])
@@ -508,3 +508,6 @@ def test_report_cli_prints_the_paired_table(tmp_path, capsys):
     assert "| baseline | 0 | 14.49 | 14.58 | -0.09 |" in text and "| amnl | 1 |" not in text
     assert main(["report", str(tmp_path), "--paired", "--reference", "nope"]) == 0
     assert "no FD001 run of the reference method 'nope'" in capsys.readouterr().out
+    # another recipe: none of these files is a tuned run
+    assert main(["report", str(tmp_path), "--paired", "--recipe", "tuned"]) == 0
+    assert "| gaba | 0 |" not in capsys.readouterr().out
