@@ -17,7 +17,7 @@ module either
 The cells run directly, not through ``nbgrader autograde`` (tests/test_grading.py does
 that for whole chapters): the answer and check cells of the chapter notebook run in a
 namespace made by running only the earlier cells that define the names they use,
-found by reading the code. Where those cells train models (chapter 10's demonstration
+found by reading the code. Where those cells train models (chapter 11's demonstration
 runs), :data:`STAND_INS` supplies the same kind of object without training. Exercises
 of chapters 01-04 read the C-MAPSS files (RULKIT_DATA_DIR) and are skipped without
 them.
@@ -82,9 +82,9 @@ SHORTCUTS: dict[tuple[str, int], list] = {
         "return project_to_floor(torch.tensor(w, dtype=torch.float64), floors).numpy()",
         "return project_to_floor(torch.tensor(w, dtype=torch.float64), max(floors)).numpy()",
     ],
-    ("10_reproducing_results", 1): ['return record["test"]'],
-    ("10_reproducing_results", 2): ['return bootstrap_ci(records, n_boot, seed=seed)["rmse"]'],
-    ("10_reproducing_results", 3): [
+    ("11_reproducing_results", 1): ['return record["test"]'],
+    ("11_reproducing_results", 2): ['return bootstrap_ci(records, n_boot, seed=seed)["rmse"]'],
+    ("11_reproducing_results", 3): [
         "return sorted(table.method.iloc[plots.pareto_front("
         "table.rmse_mean.to_numpy(), table.nasa_mean.to_numpy())])"
     ],
@@ -117,13 +117,13 @@ NO_SHORTCUT: dict[tuple[str, int], str] = {
     ("08_gaba", 4): "rulkit's GABA keeps its average inside an object: no one-step call",
     ("09_grace", 1): "no rulkit function splits the NASA score into late and early",
     ("09_grace", 2): "rulkit's GRACE needs a controller's state, the NumPy oracle NumPy inputs",
-    ("10_reproducing_results", 4): "the exercise asks to use bootstrap_ci",
+    ("11_reproducing_results", 4): "the exercise asks to use bootstrap_ci",
 }
 
 #: Names whose defining cells train models: the same kind of object, made without
 #: training (the committed full-recipe result files stand in for the demonstration runs).
 STAND_INS: dict[str, dict[str, str]] = {
-    "10_reproducing_results": {
+    "11_reproducing_results": {
         "demo_records": (
             "from rulkit.results import load_results\n"
             f"demo_records = load_results({str(RESULTS_DIR)!r})\n"

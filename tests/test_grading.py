@@ -56,7 +56,7 @@ SLOW = {
         "07_amnl",
         "08_gaba",
         "09_grace",
-        "10_reproducing_results",
+        "11_reproducing_results",
     )
 }
 GRADE_ALL = os.environ.get("RULKIT_GRADE_ALL") == "1"

@@ -73,12 +73,12 @@ DECLARED = {
 CROSS_REFERENCES = {
     ("08_gaba", "58"): "05_gradient_imbalance",
     # the book recipe's GABA/GRACE runs: first step on the floor, step of the checkpoint
-    ("09_grace", "240"): "11_training_it_well",
-    ("09_grace", "216"): "11_training_it_well",
-    ("10_reproducing_results", "240"): "11_training_it_well",
-    ("10_reproducing_results", "216"): "11_training_it_well",
-    ("10_reproducing_results", "0.06"): "11_training_it_well",
-    ("10_reproducing_results", "54"): "08_gaba",  # steps an epoch
+    ("09_grace", "240"): "10_training_it_well",
+    ("09_grace", "216"): "10_training_it_well",
+    ("11_reproducing_results", "240"): "10_training_it_well",
+    ("11_reproducing_results", "216"): "10_training_it_well",
+    ("11_reproducing_results", "0.06"): "10_training_it_well",
+    ("11_reproducing_results", "54"): "08_gaba",  # steps an epoch
 }
 
 NUMBER = re.compile(r"(?<![A-Za-z_\d.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)")
