@@ -13,7 +13,7 @@ NB     := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 RESULTS_NB := $(sort $(wildcard notebooks/0[6-9]_*.ipynb notebooks/1[0-9]_*.ipynb))
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: setup demo book test lint unit quick nbval browser notebooks results-notebooks sync student bench gpu-session campaign measured clean help
+.PHONY: setup demo book test lint unit quick nbval browser notebooks results results-notebooks sync student bench gpu-session campaign measured clean help
 
 help:
 	@echo "make setup     create .venv and install the project with its test, book and grading extras"
@@ -26,7 +26,7 @@ help:
 	@echo "make unit      every test in tests/ but the browser test"
 	@echo "make nbval     execute every chapter notebook and compare the checked outputs"
 	@echo "make browser   build the book and open it in headless Chromium"
-	@echo "make demo      set up .venv and train the smoke profile on FD001 (about a minute on a CPU)"
+	@echo "make demo      set up .venv and train the smoke profile on FD001 (minutes on a CPU)"
 	@echo "make notebooks re-execute every notebook in place (authors; needs the C-MAPSS files)"
 	@echo "make results-notebooks  re-execute the chapters that show results (06-11) after make measured"
 	@echo "make student   regenerate notebooks/student/ with nbgrader (scripts/grading.py student)"
@@ -34,6 +34,8 @@ help:
 	@echo "make gpu-session  the GPU session: benchmark + priority grid, state banked under OUT"
 	@echo "make campaign  start or continue the FD001 CPU campaign in the background (results/campaign.log)"
 	@echo "make measured  rebuild rulkit/measured.json (the results shipped with the package) from results/"
+	@echo "make results   after a result file lands: make measured, then make results-notebooks"
+	@echo "               (tests/test_results_current.py fails until both have run)"
 	@echo "make sync      pair each notebook with its .py twin again (jupytext --sync)"
 	@echo "make clean     remove _build, the caches and .scratch"
 	@echo "make help      this list"
@@ -101,6 +103,9 @@ gpu-session:
 campaign: setup
 	nohup benchmarks/campaign.sh >/dev/null 2>&1 &
 	@echo "campaign running in the background; progress: results/campaign.log"
+
+results: measured
+	$(MAKE) results-notebooks
 
 measured: setup
 	$(BIN)/python -c "from rulkit.results import write_measured; print(write_measured('results'))"

@@ -88,7 +88,7 @@ plt.rcParams["figure.figsize"] = (8, 3.5)
 # %% [markdown]
 # **Training profile.** This chapter trains a model, and `PROFILE` below decides
 # how big it is. `"smoke"`, the default, trains on 8 engines for at most 5
-# epochs: about a minute per run on a laptop CPU, enough to watch the mechanics,
+# epochs: minutes per run on a laptop CPU (the printed cost below), enough to watch the mechanics,
 # too little to measure anything. `"full"` is the book's recipe, up to 500 epochs
 # per run: hours per run, and a GPU is the place for it. The notebook never picks
 # the full recipe by itself, not even on a GPU. To switch, set the environment

@@ -84,7 +84,7 @@ plt.rcParams["figure.figsize"] = (8, 3.5)
 # %% [markdown]
 # **Training profile.** This chapter trains models, and `PROFILE` below decides
 # how big they are. `"smoke"`, the default, trains on 8 engines for at most 5
-# epochs: about a minute per run on an idle CPU, enough to watch the mechanics,
+# epochs: minutes per run on a CPU (the printed cost below), enough to watch the mechanics,
 # too little to measure anything. `"full"` is the book's recipe, up to 500 epochs
 # per run: hours per run, and a GPU is the place for it. `notebook_profile()`
 # reads the environment variable `RULKIT_PROFILE`: to switch, set

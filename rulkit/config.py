@@ -263,7 +263,12 @@ def expected_cost(profile: str, runs: int = 1) -> str:
             "without improvement), about 30 minutes per run on one A100 GPU by the book's "
             "account, several hours on a CPU."
         )
+    if profile == "tuned":
+        return (
+            f"{runs} run(s) of the tuned recipe: about 40 epochs each, 0.11 to 0.12 of a "
+            "full-recipe run on a CPU (benchmarks/bench_recipes.py)."
+        )
     return (
-        f"{runs} smoke run(s): 8 training engines, at most 5 epochs; about a minute each on a "
-        "2-core CPU with nothing else to do."
+        f"{runs} smoke run(s): 8 training engines, at most 5 epochs; 3 to 16 minutes each on "
+        "a 2-core CPU, the lower end when nothing else runs (book/running.md)."
     )
