@@ -477,11 +477,11 @@ assert np.isfinite(ratio).all() and (ratio > 0).all()
 # %% [markdown]
 # The imbalance does not fade as the RUL error falls. In the run shown here the
 # RUL gradient norm *grows*, from a median of 9 in the first epoch to 1525 in the
-# third (908 in the fifth), more than two orders of magnitude: as the RUL head
+# third (900 in the fifth), more than two orders of magnitude: as the RUL head
 # learns to depend on its input, the RUL loss reaches deeper into the backbone,
 # while the health gradient stays of order 1 (medians between 0.190 and 2). The
 # ratio jumps around from step to step, but after the first epoch its median sits
-# in the hundreds and above (378 to 1324), the range of the book's worked example,
+# in the hundreds and above (378 to 1304), the range of the book's worked example,
 # and the RUL task keeps 99.7% of the pull or more. The smoke profile trains on
 # eight engines for five epochs, 110 steps of 64 windows, so read the run as an illustration of the
 # mechanism, not as a measurement of the book's recipe; runs of the full recipe

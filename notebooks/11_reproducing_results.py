@@ -294,8 +294,8 @@ if full:
 
 # %% [markdown]
 # Read with the outputs above: the runs of the book's recipe land far above the
-# book's figures, the methods differ from each other by no more than the baseline's
-# own seeds do, and every run chooses its checkpoint inside the warm-up of the
+# book's figures, the methods differ from each other by about as much as the
+# baseline's own seeds do, and every run chooses its checkpoint inside the warm-up of the
 # learning rate, after which the validation and test errors climb while the training
 # error keeps falling (the curves above). The chapter "Training it well" explains that
 # early choice, checks the data pipeline with a reference network, and measures a
@@ -424,7 +424,7 @@ for subset, method, r, _ in published.BOOK:
 # ## The whole pipeline on a CPU
 #
 # A full-recipe run takes hours, so to see every step of the pipeline at once we
-# run it end to end on a scale a laptop CPU handles in a minute or two: two runs of
+# run it end to end on a scale a laptop CPU handles in minutes: two runs of
 # the smoke profile (8 training engines, at most 5 epochs) on FD001, seed 0, for the
 # baseline and GRACE, written into a temporary folder. The campaign's files come
 # from `rulkit sweep`, which starts each run as a separate process; the equivalent

@@ -66,6 +66,11 @@ DECLARED = {
     "13.1": "re-implementation (LITERATURE.md): plain DCNN, FD004 RMSE about 13.1",
     "10.3": "re-implementation (LITERATURE.md): STA-HPINN FD003 not reproduced, 10.3-11.7",
     "11.7": "re-implementation (LITERATURE.md): STA-HPINN FD003 not reproduced, 10.3-11.7",
+    # smoke-run times (book/running.md, config.expected_cost)
+    "177": "benchmarks/measurements/smoke_times_2026-12-04.txt: chapter 14's smoke baseline",
+    "207": "benchmarks/measurements/smoke_times_2026-12-04.txt: chapter 14's smoke AMNL",
+    "722": "benchmarks/measurements/smoke_times_2026-12-04.txt: rulkit train, baseline",
+    "975": "benchmarks/measurements/smoke_times_2026-12-04.txt: rulkit train, GRACE",
 }
 
 # Figures quoted from another chapter: (notebook stem, figure) -> stem of the chapter whose
