@@ -10,10 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from .checkpoint import EXIT_LOCKED, EXIT_STOPPED, RunLocked
 from .config import PROFILES
 from .data.cmapss import SUBSETS
 from .methods import METHODS
+from .runs.checkpoint import EXIT_LOCKED, EXIT_STOPPED, RunLocked
 
 _IMPORTED = time.monotonic()
 
@@ -211,10 +211,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_status(folder: Path) -> int:
-    """Print the table of :func:`rulkit.sweep.progress` and a line of totals."""
+    """Print the table of :func:`rulkit.runs.sweep.progress` and a line of totals."""
     import pandas as pd
 
-    from .sweep import progress
+    from .runs.sweep import progress
 
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder")
@@ -293,8 +293,9 @@ def _dispatch(args) -> int:
         if args.method is None:
             args.method = "rul_only" if args.profile == "dcnn" else "grace"
         _validate([args.subset], [args.method])
+        from .config import profile_config
         from .results import result_path
-        from .train import RunStopped, completed_result, profile_config, train
+        from .runs import RunStopped, completed_result, train_run
 
         if args.max_minutes is not None:
             overrides["max_minutes"] = _minutes_left(args.max_minutes)
@@ -315,7 +316,7 @@ def _dispatch(args) -> int:
             print(f"{cfg.run_name()}: already done ({path}); --force trains it again")
             return 0
         try:
-            result = train(
+            result = train_run(
                 cfg, progress=not args.quiet, out_dir=args.out, keep_checkpoint=args.keep_checkpoint
             )
         except RunStopped as stopped:
@@ -325,7 +326,7 @@ def _dispatch(args) -> int:
         return 0 if result.status == "ok" else 1
 
     if args.command == "sweep":
-        from .sweep import parse_seeds, parse_shard, sweep
+        from .runs.sweep import parse_seeds, parse_shard, sweep
 
         # SIGTERM (Slurm, a wall limit) ends the sweep like Ctrl-C: its children save and stop.
         signal.signal(signal.SIGTERM, _interrupt_once)

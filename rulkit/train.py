@@ -1,42 +1,32 @@
-"""Training: one run of one method on one subset, from config to result file
+"""Training: one run of one method on one subset, from config to result
 (book chapters 15, 18 and 22).
 
 Model selection uses the VALIDATION engines only (held out from training):
 the LR plateau, early stopping and the best checkpoint all look at validation
 RMSE. The test engines are scored once, at the end, with the chosen weights.
 
-A run survives interruption: :class:`Trainer` holds its whole state, written
-to ``<out>/checkpoints/`` at every epoch end and when a signal asks it to stop;
-calling :func:`train` again with the same config continues from there, and on
-the CPU the finished result is the same as that of an uninterrupted run.
+This module is the loop the chapters teach: :class:`TrainingStep` (one update),
+:class:`Trainer` (epochs, validation, early stopping, the one test evaluation)
+and :func:`train` (a Trainer until it is finished). :meth:`Trainer.state_dict`
+holds a run's whole state; saving it, locks, signals, time limits and resuming
+are :mod:`rulkit.runs`' job (the book's "Running" page), which this module never
+imports (``tests/test_import_contract.py``), apart from one deprecation shim.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import math
 import os
 import random
-import socket
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from . import metrics
 from .balancing import combine_gradients, global_norm, shared_grad_norms, task_gradients
-from .checkpoint import (
-    RunLock,
-    StopRequest,
-    load_checkpoint,
-    remove_stale_temporaries,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-)
 from .config import (  # noqa: F401  (re-exported: rulkit.train is where readers look)
     PROFILES,
     RECORD_FIELDS,
@@ -50,27 +40,11 @@ from .losses import task_losses
 from .methods import get_method
 from .model import build_model
 from .provenance import provenance
-from .results import RunResult, result_path, write_result
+from .results import RunResult
 
 
 class NonFiniteError(RuntimeError):
     """A loss, gradient or validation score became NaN or infinite."""
-
-
-class RunStopped(Exception):
-    """Training stopped before the end (time limit or signal); its checkpoint is kept and
-    the same call continues it."""
-
-    def __init__(self, config: TrainConfig, trainer: Trainer, reason: str, checkpoint):
-        self.config, self.reason, self.checkpoint = config, reason, checkpoint
-        self.epoch, self.step = trainer.epoch, trainer.step
-        where = f"epoch {trainer.epoch}"
-        if trainer.partial is not None:
-            where = f"in epoch {trainer.epoch + 1} (step {trainer.step})"
-        why = "stopped for time" if reason == "time limit" else f"stopped by {reason}"
-        more = "; run the same command to continue" if checkpoint else " (no checkpoint kept)"
-        run = f"{config.subset} {config.method} s{config.seed}"
-        super().__init__(f"{run}: {where}, {why}{more}")
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -81,6 +55,40 @@ def seed_everything(seed: int) -> torch.Generator:
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
     return torch.Generator().manual_seed(seed)
+
+
+def rng_state() -> dict:
+    """Every global random state a training run draws from (plain tensors and numbers)."""
+    np_state = np.random.get_state(legacy=False)
+    return {
+        "python": random.getstate(),
+        "numpy": {
+            "key": torch.from_numpy(np_state["state"]["key"].astype(np.int64)),
+            "pos": int(np_state["state"]["pos"]),
+            "has_gauss": int(np_state["has_gauss"]),
+            "gauss": float(np_state["gauss"]),
+        },
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what :func:`rng_state` saved."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    np_state = state["numpy"]
+    np.random.set_state(
+        {
+            "bit_generator": "MT19937",
+            "state": {"key": np_state["key"].numpy().astype(np.uint32), "pos": np_state["pos"]},
+            "has_gauss": np_state["has_gauss"],
+            "gauss": np_state["gauss"],
+        }
+    )
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def set_tf32(enabled: bool) -> None:
@@ -157,7 +165,7 @@ class TrainingStep:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
-    def __call__(self, x, y_rul, y_health, record: bool = False, poison: bool = False):
+    def __call__(self, x, y_rul, y_health, record: bool = False):
         """One update; returns (task losses, task weights, shared grad norms or None,
         total grad norm before clipping), all detached device tensors."""
         cfg = self.config
@@ -175,8 +183,6 @@ class TrainingStep:
             cfg.wmse_normalise,
             cfg.rul_cap / scale,
         )
-        if poison:  # test hook for the non-finite guard
-            losses = losses * torch.tensor(float("nan"), device=losses.device)
         self.optimizer.zero_grad(set_to_none=True)
         norms = None
         self.steps += 1
@@ -394,7 +400,6 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.step = 0
         self.partial: dict | None = None  # position inside an epoch that was interrupted
-        self.segments: list[dict] = []
 
     # ------------------------------------------------------------------ the loop
     def finished(self) -> bool:
@@ -402,10 +407,10 @@ class Trainer:
         stale = self.epoch > 0 and self.epoch - self.best["epoch"] >= cfg.early_stop_patience
         return self.epoch >= cfg.max_epochs or stale
 
-    def train_epoch(self, should_stop=lambda: None, faults: dict | None = None) -> bool:
-        """Updates of one epoch (or of what is left of it); False if stopped inside it."""
+    def train_epoch(self, should_stop=lambda: None) -> bool:
+        """Updates of one epoch (or of what is left of it); False if ``should_stop()``
+        said so inside it (:mod:`rulkit.runs` passes its signal and lock checks)."""
         cfg, stepper, train = self.config, self.stepper, self.tensors["train"]
-        faults = faults or {}
         if self.partial is None:
             order = torch.randperm(self.n, generator=self.gen).to(self.device)
             self.partial = {
@@ -429,15 +434,12 @@ class Trainer:
                 train["y_rul"][idx],
                 train["y_health"][idx],
                 record=record,
-                poison=faults.get("nan_at_step") == self.step,
             )
             if record:
                 self.history.add(self.step, weights, norms)
             p["loss_sum"] += losses + 0 * total_norm  # NaN in the gradient shows up here too
             p["weight_sum"] += weights
             p["batch"] = b + 1
-            if faults.get("stop_at_step") == self.step:
-                return False
             if p["batch"] < self.steps_per_epoch and should_stop():
                 return False
         return True
@@ -541,7 +543,6 @@ class Trainer:
             "history": self.history.state_dict(),
             "curves": copy.deepcopy(self.curves),
             "best": dict(self.best),
-            "segments": copy.deepcopy(self.segments),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -565,15 +566,31 @@ class Trainer:
         partial = state["partial"]
         to_dev = lambda v: v.to(device) if torch.is_tensor(v) else v
         self.partial = None if partial is None else {k: to_dev(v) for k, v in partial.items()}
-        self.segments = state["segments"]
 
 
-def checkpoint_path(out_dir: str | os.PathLike, config: TrainConfig) -> Path:
-    return Path(out_dir) / "checkpoints" / f"{config.run_name()}.pt"
+# What fails a run (its result says status 'failed') rather than crashing the caller.
+FAILURES = (NonFiniteError, torch.cuda.OutOfMemoryError)
 
 
-def lock_path(out_dir: str | os.PathLike, config: TrainConfig) -> Path:
-    return Path(out_dir) / "checkpoints" / f"{config.run_name()}.lock"
+def progress_bar(trainer: Trainer, progress: bool = True):
+    """A bar of epochs (off with ``progress=False``), starting where ``trainer`` stands."""
+    from tqdm.auto import tqdm
+
+    cfg = trainer.config
+    desc = f"{cfg.subset} {cfg.method} s{cfg.seed}"
+    return tqdm(
+        total=cfg.max_epochs,
+        initial=trainer.epoch,
+        disable=not progress,
+        leave=False,
+        unit="ep",
+        desc=desc,
+    )
+
+
+def show_epoch(bar, trainer: Trainer, val_rmse: float) -> None:
+    bar.update(1)
+    bar.set_postfix(val_rmse=f"{val_rmse:.2f}", best=trainer.best["epoch"])
 
 
 def train(
@@ -581,145 +598,51 @@ def train(
     data: Prepared | None = None,
     progress: bool = True,
     out_dir: str | os.PathLike | None = None,
-    fault_injection: dict | None = None,
-    keep_checkpoint: bool = False,
 ) -> RunResult:
-    """Train one run and return its :class:`RunResult` (also written to ``out_dir``).
-
-    With ``out_dir`` the run holds a lock in ``out_dir/checkpoints/`` (so two
-    workers never train it at once), writes a checkpoint there at every epoch end,
-    and continues from an existing checkpoint of the same config (a checkpoint of
-    another config is refused). SIGTERM/SIGINT or ``config.max_minutes`` stop it with
-    :class:`RunStopped`, checkpoint kept; the finished run deletes its checkpoint
-    unless ``keep_checkpoint``.
+    """Train one run in memory and return its :class:`RunResult`.
 
     A run that fails (non-finite loss, for instance) returns a result with
-    ``status='failed'`` and the error message, and writes that file too, so a
-    sweep never loses track of it. ``fault_injection`` exists for tests:
-    ``{'nan_at_step': k}`` makes step k's loss NaN, ``{'stop_at_step': k}`` stops
-    the run after step k as a signal would.
+    ``status='failed'`` and the error message instead of raising.
+
+    ``out_dir`` is deprecated and kept for one release (chapter 10 still passes it):
+    it hands the run to :func:`rulkit.runs.train_run`, which writes the result file
+    there, checkpoints and resumes. Call that directly instead.
     """
-    if out_dir is None:
-        return _run(config, data, progress, None, fault_injection or {}, StopRequest())
-    ckpt = checkpoint_path(out_dir, config)
-    # StopRequest outside the lock: a SIGTERM that comes while the lock is taken or given
-    # back must not kill the process with the default action and leave the lock behind.
-    with StopRequest() as stop, RunLock(lock_path(out_dir, config)) as lock:
-        result = _run(config, data, progress, ckpt, fault_injection or {}, stop, lock)
-        write_result(result, out_dir)
-        if not keep_checkpoint:
-            ckpt.unlink(missing_ok=True)
-        return result
-
-
-def _run(config, data, progress, ckpt, faults, stop, lock=None) -> RunResult:
-    from tqdm.auto import tqdm
-
-    t0, started = time.perf_counter(), time.time()
-    device = config.resolved_device()
-    result = RunResult.start(config, provenance(device))
-    segment = {
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "device": str(device),
-        "device_name": result.provenance["device_name"],
-        "git_commit": result.provenance["git_commit"],
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
-        "start_epoch": 0,
-        "end_epoch": 0,
-        "wall_s": 0.0,
-        "ended": "running",
-    }
+    if out_dir is not None:
+        return _runs().train_run(config, data, progress, out_dir=out_dir)
+    t0 = time.perf_counter()
+    result = RunResult.start(config, provenance(config.resolved_device()))
+    result.provenance["started"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")  # local time, as runs
     trainer = None
-
-    def save(ended: str) -> None:
-        segment.update(
-            end_epoch=trainer.epoch, ended=ended, wall_s=round(time.perf_counter() - t0, 3)
-        )
-        if ckpt is not None:
-            state = trainer.state_dict()
-            state["segments"] = [*trainer.segments, segment]
-            save_checkpoint(state, ckpt)
-
     try:
         trainer = Trainer(config, data)
-        if ckpt is not None:
-            remove_stale_temporaries(ckpt.parent)
-            if ckpt.is_file():
-                _resume(trainer, ckpt)
-        segment["start_epoch"] = segment["end_epoch"] = trainer.epoch
-        deadline = None if config.max_minutes is None else t0 + 60 * config.max_minutes
-        lock_lost = lambda: lock is not None and lock.lost
-        should_stop = lambda: stop.reason or ("lock lost" if lock_lost() else None)
-        bar = tqdm(
-            total=config.max_epochs,
-            initial=trainer.epoch,
-            disable=not progress,
-            leave=False,
-            unit="ep",
-            desc=f"{config.subset} {config.method} s{config.seed}",
-        )
-        with bar:
+        with progress_bar(trainer, progress) as bar:
             while not trainer.finished():
-                if trainer.train_epoch(should_stop, faults):
-                    val_rmse = trainer.end_epoch()
-                    bar.update(1)
-                    bar.set_postfix(val_rmse=f"{val_rmse:.2f}", best=trainer.best["epoch"])
-                    late = deadline is not None and time.perf_counter() > deadline
-                    reason = should_stop() or ("time limit" if late else None)
-                else:  # stopped inside the epoch
-                    reason = should_stop() or "signal (test)"
-                if reason is None or trainer.finished():
-                    save("running")  # every epoch end
-                    continue
-                if reason == "lock lost":  # never write over the new holder's checkpoint
-                    raise RunStopped(config, trainer, reason, None)
-                save(reason)
-                raise RunStopped(config, trainer, reason, ckpt)
+                trainer.train_epoch()
+                show_epoch(bar, trainer, trainer.end_epoch())
         trainer.finish(result)
         result.status = "ok"
-    except (NonFiniteError, torch.cuda.OutOfMemoryError) as err:
+    except FAILURES as err:
         result.status, result.error = "failed", f"{type(err).__name__}: {err}"
     if trainer is not None:
         result.epochs_run = trainer.epoch
-    segment.update(
-        ended="finished",
-        wall_s=round(time.perf_counter() - t0, 3),
-        end_epoch=trainer.epoch if trainer else 0,
-    )
-    segments = [*(trainer.segments if trainer else []), segment]
-    result.provenance["segments"] = segments
-    result.provenance["started"] = segments[0]["started"]
-    result.provenance["wall_time_s"] = round(sum(s["wall_s"] for s in segments), 3)
+    result.provenance["wall_time_s"] = round(time.perf_counter() - t0, 3)  # with data prep
     return result
 
 
-def _resume(trainer: Trainer, ckpt: Path) -> None:
-    state = load_checkpoint(ckpt, map_location=trainer.device)
-    differ = trainer.config.differences(state["config"])
-    if differ:
-        theirs = state["config"]
-        detail = ", ".join(
-            f"{k}: checkpoint {theirs.get(k)!r} vs requested {getattr(trainer.config, k)!r}"
-            for k in differ
-        )
-        raise ValueError(
-            f"the checkpoint {ckpt} was made with another config ({detail}); "
-            "delete it to start over, or request the same config"
-        )
-    trainer.load_state_dict(state)
-    for earlier in trainer.segments:  # a segment still "running" ended without saving
-        if earlier["ended"] == "running":
-            earlier["ended"] = "killed (work after its last checkpoint was redone)"
+# ------------------------------------------------------------------ deprecated
+# Moved to rulkit.runs; these paths are kept for one release (the book's "Running" page
+# imports RunStopped from here). _runs holds the core's only import of rulkit.runs.
+_MOVED = ("RunStopped", "checkpoint_path", "lock_path", "completed_result")
 
 
-def completed_result(out_dir: str | os.PathLike, config: TrainConfig) -> dict | None:
-    """The finished result file of exactly this config in ``out_dir``, if there is one."""
-    path = result_path(out_dir, config.run_name())
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-    if record.get("status") not in ("ok", "failed") or config.differences(record["config"]):
-        return None
-    return record
+def _runs():
+    from . import runs
+
+    return runs
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        return getattr(_runs(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -97,6 +97,53 @@ def tiny_config(method: str = "grace", **overrides):
     return profile_config("smoke", **{**base, **overrides})
 
 
+# --------------------------------------------------------------------------- faults
+# The training loop has no test hooks: these patch it, for one test (monkeypatch undoes it).
+
+
+def _after_step(monkeypatch, step: int, action) -> None:
+    """Call ``action()`` just after the update that is training step ``step`` (the
+    trainer's count, which a resumed run continues)."""
+    from rulkit.train import TrainingStep
+
+    update = TrainingStep.__call__
+
+    def patched(self, *args, **kwargs):
+        out = update(self, *args, **kwargs)
+        if self.steps == step:
+            action()
+        return out
+
+    monkeypatch.setattr(TrainingStep, "__call__", patched)
+
+
+def stop_after_step(monkeypatch, step: int) -> None:
+    """SIGTERM this process during step ``step``, as Slurm or a cloud would: a run of
+    :func:`rulkit.runs.train_run` saves its checkpoint after that step and stops."""
+    import signal
+
+    _after_step(monkeypatch, step, lambda: signal.raise_signal(signal.SIGTERM))
+
+
+def nan_loss_at_step(monkeypatch, step: int) -> None:
+    """Make the task losses of step ``step`` NaN (so its gradient too), as a bad batch
+    would: what the non-finite guard must catch."""
+    from rulkit import train
+
+    update, task_losses, taking = train.TrainingStep.__call__, train.task_losses, [0]
+
+    def counted(self, *args, **kwargs):
+        taking[0] = self.steps + 1  # the step this update is
+        return update(self, *args, **kwargs)
+
+    def poisoned(*args, **kwargs):
+        losses = task_losses(*args, **kwargs)
+        return losses * float("nan") if taking[0] == step else losses
+
+    monkeypatch.setattr(train.TrainingStep, "__call__", counted)
+    monkeypatch.setattr(train, "task_losses", poisoned)
+
+
 # --------------------------------------------------------------------------- command lines
 
 

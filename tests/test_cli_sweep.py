@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from _support import TINIER_MODEL, rulkit_argv, set_options
+from _support import TINIER_MODEL, nan_loss_at_step, rulkit_argv, set_options
 
 from rulkit.cli import main
 from rulkit.data import synthetic_tables, write_cmapss_files
-from rulkit.sweep import grid, parse_seeds, sweep
+from rulkit.runs.sweep import grid, parse_seeds, sweep
 
 # Overrides of the smoke profile for every run these tests start: one epoch of a tiny model.
 TINY = {
@@ -220,7 +220,7 @@ def test_kill_9_of_a_sweep_stops_its_child_and_another_sweep_resumes_it(syntheti
 
 
 def test_shards_split_the_grid(tmp_path):
-    from rulkit.sweep import parse_shard
+    from rulkit.runs.sweep import parse_shard
 
     assert parse_shard("1/3") == (1, 3) and parse_shard(None) == (0, 1)
     with pytest.raises(ValueError, match="0 <= i < n"):
@@ -263,12 +263,15 @@ def test_missing_data_is_one_clear_line(tmp_path, capsys):
     assert not list((tmp_path / "out").glob("**/*.json")), "a run was started anyway"
 
 
-def test_failed_runs_are_kept_unless_retried(synthetic_dir, tmp_path, capsys):
-    from rulkit.train import profile_config, train
+def test_failed_runs_are_kept_unless_retried(synthetic_dir, tmp_path, capsys, monkeypatch):
+    from rulkit.runs import train_run
+    from rulkit.train import profile_config
 
     settings = dict(TINY, data_dir=str(synthetic_dir))
     cfg = profile_config("smoke", subset="FD001", method="gaba", seed=0, device="cpu", **settings)
-    failed = train(cfg, progress=False, out_dir=tmp_path, fault_injection={"nan_at_step": 1})
+    with monkeypatch.context() as patch:
+        nan_loss_at_step(patch, 1)
+        failed = train_run(cfg, progress=False, out_dir=tmp_path)
     assert failed.status == "failed"
     args = (["FD001"], ["gaba"], [0], tmp_path, "smoke", "cpu")
     kept = sweep(*args, overrides=settings, progress=False)
@@ -279,8 +282,8 @@ def test_failed_runs_are_kept_unless_retried(synthetic_dir, tmp_path, capsys):
 
 
 def test_a_run_that_finishes_while_being_stopped_counts_as_what_it_wrote(tmp_path):
-    from rulkit.checkpoint import EXIT_STOPPED
-    from rulkit.sweep import _count
+    from rulkit.runs.checkpoint import EXIT_STOPPED
+    from rulkit.runs.sweep import _count
 
     (tmp_path / "FD001_baseline_seed0_smoke.json").write_text('{"status": "ok"}')
     summary = {"ok": 0, "failed": 0, "stopped": 0, "log": []}

@@ -12,7 +12,8 @@ import torch
 from rulkit.config import TUNED, profile_config
 from rulkit.data import prepare, synthetic_tables
 from rulkit.model import DCNN, DualTaskModel, build_model
-from rulkit.train import Trainer, TrainingStep, _Lr, train
+from rulkit.runs import train_run
+from rulkit.train import Trainer, TrainingStep, _Lr
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 TINY_MODEL = {
@@ -138,7 +139,7 @@ def test_dcnn_profile_trains_rul_only_and_reports_no_health(fleet, tmp_path):
     cfg = profile_config("dcnn", subset="FD001", max_epochs=3, device="cpu", threads=1)
     plain = profile_config("dcnn", subset="FD001")
     assert plain.method == "rul_only" and plain.run_name() == "FD001_rul_only_seed0_dcnn"
-    result = train(cfg, data=fleet, progress=False, out_dir=tmp_path)
+    result = train_run(cfg, data=fleet, progress=False, out_dir=tmp_path)
     assert result.status == "ok", result.error
     assert "accuracy" not in result.test and math.isfinite(result.test["rmse"])
     assert "health acc" not in repr(result)

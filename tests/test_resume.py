@@ -13,9 +13,11 @@ import time
 
 import pytest
 import torch
-from _support import TINY_MODEL, rulkit_argv, tiny_config
+from _support import TINY_MODEL, rulkit_argv, stop_after_step, tiny_config
 
-from rulkit.checkpoint import (
+from rulkit.data import prepare, synthetic_tables, write_cmapss_files
+from rulkit.runs import RunStopped, checkpoint_path, train_run
+from rulkit.runs.checkpoint import (
     EXIT_STOPPED,
     RunLock,
     RunLocked,
@@ -24,8 +26,7 @@ from rulkit.checkpoint import (
     remove_stale_temporaries,
     save_checkpoint,
 )
-from rulkit.data import prepare, synthetic_tables, write_cmapss_files
-from rulkit.train import RunStopped, TrainConfig, checkpoint_path, profile_config, train
+from rulkit.train import TrainConfig, profile_config, train
 
 # What must come out the same, however often a run was interrupted.
 OUTCOME = (
@@ -51,22 +52,17 @@ def outcome(result) -> dict:
 
 
 @pytest.mark.parametrize("method", ["grace", "gradnorm", "dwa", "uncertainty"])
-def test_stopping_mid_epoch_and_resuming_is_exact(method, fleet, tmp_path):
+def test_stopping_mid_epoch_and_resuming_is_exact(method, fleet, tmp_path, monkeypatch):
     """Every piece of state travels: balancer (EMA, clocks, GradNorm's optimiser, DWA's
     history, log-variances), optimiser, weight EMA, schedule, RNGs, records."""
     reference = train(tiny(method), data=fleet, progress=False)
     for step in (3, 10, 17):  # epochs have 7 steps: inside epochs 1, 2 and 3
-        with pytest.raises(RunStopped, match="stopped by"):
-            train(
-                tiny(method),
-                data=fleet,
-                progress=False,
-                out_dir=tmp_path,
-                fault_injection={"stop_at_step": step},
-            )
+        with monkeypatch.context() as patch, pytest.raises(RunStopped, match="stopped by"):
+            stop_after_step(patch, step)
+            train_run(tiny(method), data=fleet, progress=False, out_dir=tmp_path)
         state = load_checkpoint(checkpoint_path(tmp_path, tiny(method)))
         assert state["step"] == step and state["partial"] is not None
-    resumed = train(tiny(method), data=fleet, progress=False, out_dir=tmp_path)
+    resumed = train_run(tiny(method), data=fleet, progress=False, out_dir=tmp_path)
     assert outcome(resumed) == outcome(reference)
     assert len(resumed.provenance["segments"]) == 4
     assert not checkpoint_path(tmp_path, tiny(method)).exists(), "checkpoint not deleted"
@@ -78,9 +74,9 @@ def test_time_slices_give_the_uninterrupted_result(fleet, tmp_path):
     cfg = tiny("gaba", max_minutes=0)
     for epoch in (1, 2, 3):
         with pytest.raises(RunStopped, match=f"epoch {epoch}, stopped for time"):
-            train(cfg, data=fleet, progress=False, out_dir=tmp_path)
+            train_run(cfg, data=fleet, progress=False, out_dir=tmp_path)
         assert not list(tmp_path.glob("*.json")), "a stopped run wrote a result file"
-    result = train(cfg, data=fleet, progress=False, out_dir=tmp_path, keep_checkpoint=True)
+    result = train_run(cfg, data=fleet, progress=False, out_dir=tmp_path, keep_checkpoint=True)
     assert outcome(result) == outcome(reference)
     segments = result.provenance["segments"]
     assert [(s["start_epoch"], s["end_epoch"]) for s in segments] == [
@@ -95,15 +91,10 @@ def test_time_slices_give_the_uninterrupted_result(fleet, tmp_path):
     assert checkpoint_path(tmp_path, cfg).exists(), "keep_checkpoint=True deleted it"
 
 
-def test_checkpoint_is_plain_tensors_and_numbers(fleet, tmp_path):
+def test_checkpoint_is_plain_tensors_and_numbers(fleet, tmp_path, monkeypatch):
+    stop_after_step(monkeypatch, 9)
     with pytest.raises(RunStopped):
-        train(
-            tiny("gradnorm"),
-            data=fleet,
-            progress=False,
-            out_dir=tmp_path,
-            fault_injection={"stop_at_step": 9},
-        )
+        train_run(tiny("gradnorm"), data=fleet, progress=False, out_dir=tmp_path)
     path = checkpoint_path(tmp_path, tiny("gradnorm"))
     state = torch.load(path, weights_only=True)  # raises on any pickled object
     for key in (
@@ -127,36 +118,26 @@ def test_checkpoint_is_plain_tensors_and_numbers(fleet, tmp_path):
     assert set(state["rng"]) >= {"python", "numpy", "torch", "cuda", "batch_order"}
 
 
-def test_a_checkpoint_of_another_config_is_refused(fleet, tmp_path):
-    with pytest.raises(RunStopped):
-        train(
-            tiny("grace"),
-            data=fleet,
-            progress=False,
-            out_dir=tmp_path,
-            fault_injection={"stop_at_step": 2},
-        )
+def test_a_checkpoint_of_another_config_is_refused(fleet, tmp_path, monkeypatch):
+    with monkeypatch.context() as patch, pytest.raises(RunStopped):
+        stop_after_step(patch, 2)
+        train_run(tiny("grace"), data=fleet, progress=False, out_dir=tmp_path)
     ckpt = checkpoint_path(tmp_path, tiny("grace"))
     other = checkpoint_path(tmp_path, tiny("grace", lr=0.05))
     other.parent.mkdir(exist_ok=True)
     ckpt.rename(other)  # the same file name, another config inside
     with pytest.raises(ValueError, match=r"lr: checkpoint 0\.01 vs requested 0\.05"):
-        train(tiny("grace", lr=0.05), data=fleet, progress=False, out_dir=tmp_path)
+        train_run(tiny("grace", lr=0.05), data=fleet, progress=False, out_dir=tmp_path)
     assert other.exists(), "the refused checkpoint must be left alone"
 
 
-def test_a_run_may_change_device_threads_and_limits_between_slices(fleet, tmp_path):
-    with pytest.raises(RunStopped):
-        train(
-            tiny("baseline"),
-            data=fleet,
-            progress=False,
-            out_dir=tmp_path,
-            fault_injection={"stop_at_step": 2},
-        )
+def test_a_run_may_change_device_threads_and_limits_between_slices(fleet, tmp_path, monkeypatch):
+    with monkeypatch.context() as patch, pytest.raises(RunStopped):
+        stop_after_step(patch, 2)
+        train_run(tiny("baseline"), data=fleet, progress=False, out_dir=tmp_path)
     more = tiny("baseline", threads=2, eval_batch_size=7, max_minutes=60.0)
     assert more.run_name() == tiny("baseline").run_name()
-    assert train(more, data=fleet, progress=False, out_dir=tmp_path).status == "ok"
+    assert train_run(more, data=fleet, progress=False, out_dir=tmp_path).status == "ok"
 
 
 # ------------------------------------------------------------------ run identity
@@ -190,7 +171,7 @@ def test_run_names_say_what_was_trained():
 
 
 def test_overridden_runs_are_not_labelled_full(fleet, tmp_path):
-    result = train(tiny("amnl", max_epochs=1), data=fleet, progress=False, out_dir=tmp_path)
+    result = train_run(tiny("amnl", max_epochs=1), data=fleet, progress=False, out_dir=tmp_path)
     record = json.loads((tmp_path / f"{result.name}.json").read_text())
     assert record["profile"] == "custom" and record["base_profile"] == "smoke"
     assert record["config_hash"] and result.name.endswith(record["config_hash"])
@@ -206,7 +187,7 @@ def test_config_errors_are_clear():
 def test_all_nan_validation_is_a_failed_run(tmp_path):
     data = prepare(tables=synthetic_tables(n_train=12, n_test=8, seed=1), seed=0)
     data.val.X[:] = float("nan")
-    result = train(tiny("baseline", max_epochs=2), data=data, progress=False, out_dir=tmp_path)
+    result = train_run(tiny("baseline", max_epochs=2), data=data, progress=False, out_dir=tmp_path)
     assert result.status == "failed" and "validation RMSE is nan" in result.error
     assert json.loads((tmp_path / f"{result.name}.json").read_text())["status"] == "failed"
 
@@ -241,7 +222,7 @@ def test_a_kill_during_the_checkpoint_write_leaves_the_old_one(tmp_path):
     save_checkpoint({"epoch": 1, "w": torch.ones(3)}, path)
     script = (
         "import sys, torch\n"
-        "from rulkit.checkpoint import save_checkpoint\n"
+        "from rulkit.runs.checkpoint import save_checkpoint\n"
         "state = {'epoch': 2, 'w': torch.zeros(60_000_000)}\n"
         "while True:\n"
         "    save_checkpoint(state, sys.argv[1])\n"
@@ -437,18 +418,18 @@ def test_notebooks_train_the_smoke_profile_unless_asked(monkeypatch):
     assert "5 epochs" in expected_cost("smoke")
 
 
-def test_status_says_where_each_run_stands(fleet, tmp_path, capsys):
+def test_status_says_where_each_run_stands(fleet, tmp_path, capsys, monkeypatch):
     """`rulkit status`: finished runs from their files, part-way runs from their checkpoints
     (who holds them, the earliest epoch early stopping allows, time left at their pace)."""
     from rulkit.cli import main
-    from rulkit.sweep import progress
+    from rulkit.runs.sweep import progress
 
-    done = train(tiny("amnl"), data=fleet, progress=False, out_dir=tmp_path)
+    done = train_run(tiny("amnl"), data=fleet, progress=False, out_dir=tmp_path)
     name = tiny("amnl").run_name()
     cfg = tiny("gaba", max_minutes=0)
     for _ in range(2):  # two one-epoch slices: paused at epoch 2
         with pytest.raises(RunStopped):
-            train(cfg, data=fleet, progress=False, out_dir=tmp_path)
+            train_run(cfg, data=fleet, progress=False, out_dir=tmp_path)
     (tmp_path / "checkpoints" / "FD001_dwa_seed0_custom.pt").write_bytes(b"not a checkpoint")
     rows = {r["run"]: r for r in progress(tmp_path)}
     assert set(rows) == {name, cfg.run_name(), "FD001_dwa_seed0_custom"}
@@ -466,10 +447,9 @@ def test_status_says_where_each_run_stands(fleet, tmp_path, capsys):
     assert part["segments"] == 2
     assert rows["FD001_dwa_seed0_custom"]["state"].startswith("unreadable checkpoint")
     early = tiny("dwa")  # stopped inside epoch 1: no validation yet
-    with pytest.raises(RunStopped):
-        train(
-            early, data=fleet, progress=False, out_dir=tmp_path, fault_injection={"stop_at_step": 2}
-        )
+    with monkeypatch.context() as patch, pytest.raises(RunStopped):
+        stop_after_step(patch, 2)
+        train_run(early, data=fleet, progress=False, out_dir=tmp_path)
     row = {r["run"]: r for r in progress(tmp_path)}[early.run_name()]
     assert row["epoch"] == 0 and row["best val RMSE"] is None
     assert row["earliest end"] == min(early.max_epochs, 1 + early.early_stop_patience)
@@ -493,9 +473,9 @@ def test_a_sigterm_while_the_lock_is_given_back_leaves_no_lock(tmp_path):
     # The signal comes at the worst moment: training is over and the lock is being released.
     script = f"""
 import os, signal
-from rulkit import checkpoint
 from rulkit.data import prepare, synthetic_tables
-from rulkit.train import profile_config, train
+from rulkit.runs import checkpoint, train_run
+from rulkit.train import profile_config
 release = checkpoint.RunLock.release
 def late_release(self):
     os.kill(os.getpid(), signal.SIGTERM)
@@ -504,7 +484,7 @@ checkpoint.RunLock.release = late_release
 cfg = profile_config("smoke", subset="FD001", model={TINY_MODEL!r}, max_epochs=1,
                      batch_size=64, device="cpu", threads=1)
 data = prepare(tables=synthetic_tables(n_train=12, n_test=8, seed=1), seed=0)
-train(cfg, data=data, progress=False, out_dir={str(tmp_path)!r})
+train_run(cfg, data=data, progress=False, out_dir={str(tmp_path)!r})
 print("survived")
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rulkit.checkpoint import RunLock, remove_stale_temporaries
+from rulkit.runs.checkpoint import RunLock, remove_stale_temporaries
 
 REAL_REPLACE = os.replace
 

@@ -5,15 +5,17 @@ import math
 
 import numpy as np
 import pytest
-from _support import tiny_config
+from _support import nan_loss_at_step, tiny_config
 
 from rulkit.data import prepare, synthetic_tables
 from rulkit.methods import METHODS
+from rulkit.runs import train_run
 from rulkit.train import profile_config, train
 
 
 @pytest.mark.parametrize("method", list(METHODS))
 def test_every_method_trains_and_reports(method, fleet, tmp_path):
+    # out_dir: the deprecated path chapter 10 still takes, handed to rulkit.runs.train_run
     result = train(tiny_config(method), data=fleet, progress=False, out_dir=tmp_path)
     assert result.status == "ok", result.error
     assert all(math.isfinite(result.test[k]) for k in ("rmse", "nasa", "accuracy", "macro_f1"))
@@ -73,14 +75,9 @@ def test_baseline_records_grad_norms_too(fleet):
     assert set(h["weight_rul"]) == {0.5}
 
 
-def test_nan_loss_stops_the_run_and_is_recorded(fleet, tmp_path):
-    result = train(
-        tiny_config("grace"),
-        data=fleet,
-        progress=False,
-        out_dir=tmp_path,
-        fault_injection={"nan_at_step": 3},
-    )
+def test_nan_loss_stops_the_run_and_is_recorded(fleet, tmp_path, monkeypatch):
+    nan_loss_at_step(monkeypatch, 3)
+    result = train_run(tiny_config("grace"), data=fleet, progress=False, out_dir=tmp_path)
     assert result.status == "failed"
     assert "non-finite" in result.error and "epoch 1" in result.error
     saved = json.loads((tmp_path / f"{result.name}.json").read_text())
@@ -111,17 +108,13 @@ def test_profiles():
         profile_config("smoke", epochs=3)
 
 
-def test_a_non_finite_loss_names_its_epoch_and_steps(fleet):
+def test_a_non_finite_loss_names_its_epoch_and_steps(fleet, monkeypatch):
     """A NaN in epoch 2 fails the run at that epoch's end, naming the epoch and its steps;
     epoch 1 counts as run."""
     n = train(tiny_config("baseline", max_epochs=1), data=fleet, progress=False).steps
     assert n > 2, "epochs of one or two steps: the test would prove nothing"
-    result = train(
-        tiny_config("baseline", max_epochs=3),
-        data=fleet,
-        progress=False,
-        fault_injection={"nan_at_step": n + 2},
-    )
+    nan_loss_at_step(monkeypatch, n + 2)
+    result = train(tiny_config("baseline", max_epochs=3), data=fleet, progress=False)
     assert result.status == "failed"
     assert result.error.startswith(
         f"NonFiniteError: non-finite loss or gradient in epoch 2 (steps {n + 1}-{2 * n})"
