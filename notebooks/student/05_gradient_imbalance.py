@@ -86,7 +86,7 @@ plt.rcParams["figure.figsize"] = (8, 3.5)
 # %% [markdown]
 # **Training profile.** This chapter trains a model, and `PROFILE` below decides
 # how big it is. `"smoke"`, the default, trains on 8 engines for at most 5
-# epochs: about a minute per run on a laptop CPU, enough to watch the mechanics,
+# epochs: minutes per run on a laptop CPU (the printed cost below), enough to watch the mechanics,
 # too little to measure anything. `"full"` is the book's recipe, up to 500 epochs
 # per run: hours per run, and a GPU is the place for it. The notebook never picks
 # the full recipe by itself, not even on a GPU. To switch, set the environment
@@ -475,11 +475,11 @@ assert np.isfinite(ratio).all() and (ratio > 0).all()
 # %% [markdown]
 # The imbalance does not fade as the RUL error falls. In the run shown here the
 # RUL gradient norm *grows*, from a median of 9 in the first epoch to 1525 in the
-# third (908 in the fifth), more than two orders of magnitude: as the RUL head
+# third (900 in the fifth), more than two orders of magnitude: as the RUL head
 # learns to depend on its input, the RUL loss reaches deeper into the backbone,
 # while the health gradient stays of order 1 (medians between 0.190 and 2). The
 # ratio jumps around from step to step, but after the first epoch its median sits
-# in the hundreds and above (378 to 1324), the range of the book's worked example,
+# in the hundreds and above (378 to 1304), the range of the book's worked example,
 # and the RUL task keeps 99.7% of the pull or more. The smoke profile trains on
 # eight engines for five epochs, 110 steps of 64 windows, so read the run as an illustration of the
 # mechanism, not as a measurement of the book's recipe; runs of the full recipe

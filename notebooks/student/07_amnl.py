@@ -70,6 +70,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from IPython.display import Markdown, display
 
 import rulkit
 from rulkit import metrics, plots
@@ -78,7 +79,7 @@ from rulkit.data import HEALTH_CLASSES
 from rulkit.losses import amnl_loss, amnl_weights, task_losses, weighted_mse
 from rulkit.methods import METHODS
 from rulkit.published import BOOK_PROTOCOL, book_figure
-from rulkit.report import beside_book
+from rulkit.report import beside_book, results_paragraph, run_set
 from rulkit.results import load_measured
 from rulkit.train import TrainConfig, prepare_for, profile_config, train
 
@@ -87,7 +88,7 @@ plt.rcParams["figure.figsize"] = (8, 3.5)
 # %% [markdown]
 # **Training profile.** This chapter trains models, and `PROFILE` below decides
 # how big they are. `"smoke"`, the default, trains on 8 engines for at most 5
-# epochs: about a minute per run on an idle CPU, enough to watch the mechanics,
+# epochs: minutes per run on a CPU (the printed cost below), enough to watch the mechanics,
 # too little to measure anything. `"full"` is the book's recipe, up to 500 epochs
 # per run: hours per run, and a GPU is the place for it. `notebook_profile()`
 # reads the environment variable `RULKIT_PROFILE`: to switch, set
@@ -333,7 +334,7 @@ print(f"default normalisation of the weighted MSE: {default.wmse_normalise!r}")
 # same order of batches) and the very same prepared data object, so the only
 # difference is the RUL loss. With the notebook's default `PROFILE = "smoke"`
 # that is eight training engines (two more held out for validation), five epochs
-# and batches of 64, about a minute per run on an otherwise idle laptop CPU (the
+# and batches of 64, a few minutes per run on a laptop CPU (the
 # `seconds` row of the table shows what this machine took); `"full"` is the book's
 # recipe.
 
@@ -477,11 +478,11 @@ plt.show()
 # %% [markdown]
 # Read the table and the figure together with the check of the checkpoints above.
 # Neither checkpoint is a constant predictor: both spread their test predictions
-# over almost the whole range (standard deviations of 38.1 and 38.7 cycles), so the
+# over almost the whole range (standard deviations of 38.3 and 38.7 cycles), so the
 # errors are the models' own, not the mirror image of the true RUL that a
 # checkpoint predicting about 62.5 cycles everywhere would leave. In this pair of
 # runs AMNL's errors near failure are the smaller ones: an RMSE of 13.09 against
-# 19.54 cycles on the 25 engines with a true RUL of at most 30.
+# 19.39 cycles on the 25 engines with a true RUL of at most 30.
 #
 # Is that difference real, or would another sample of test engines reverse it? A
 # bootstrap over the test engines answers that part of the question: draw the
@@ -507,11 +508,11 @@ for group, mask in (("true RUL <= 30", true_t <= 30), ("true RUL > 30", true_t >
 
 # %% [markdown]
 # Over the test engines, this pair of runs separates the two groups. Near
-# failure AMNL's RMSE is lower by 6.44 cycles, with a 95% interval of
-# [-9.65, -1.90] for the difference: it does not contain zero, so another sample of
+# failure AMNL's RMSE is lower by 6.30 cycles, with a 95% interval of
+# [-9.57, -1.55] for the difference: it does not contain zero, so another sample of
 # test engines of the same kind would hardly reverse the order. Far from failure
-# the two runs are within 0.49 cycles of each other, and that interval,
-# [-1.29, 0.25], does contain zero. That is the pattern AMNL's weights aim for: the
+# the two runs are within 0.35 cycles of each other, and that interval,
+# [-1.15, 0.43], does contain zero. That is the pattern AMNL's weights aim for: the
 # gain sits in the windows near failure that they favour. But the interval covers
 # the choice of test engines only, not the choice of seed, which the next section
 # comes to.
@@ -523,7 +524,7 @@ for group, mask in (("true RUL <= 30", true_t <= 30), ("true RUL > 30", true_t >
 #
 # - **The scale is tiny.** The smoke profile trains on eight engines for five
 #   epochs; the book's recipe trains on 80 engines for up to 500 epochs, with five
-#   seeds per method. Smoke test RMSEs like the 21.95 and 20.32 cycles above say
+#   seeds per method. Smoke test RMSEs like the 21.86 and 20.37 cycles above say
 #   that the pipeline works, not how good either method is.
 # - **A noisy choice of checkpoint.** Two validation engines decide which epoch
 #   is scored, as shown above.
@@ -568,17 +569,23 @@ for m in ("baseline", "amnl"):
 
 # %%
 records, source = load_measured(Path("..") / "results")
+print("results read:", run_set(records))  # tests/test_results_current.py checks this line
 print(f"Full-recipe runs read from {source}.")
 print(beside_book(records, "FD001", ["baseline", "amnl"]).to_string(index=False))
 
 # %% [markdown]
-# When this notebook was last run, one full-recipe run per method had finished
-# (seed 0, on a CPU; the seeds column). Both land well above the book's figures:
-# an RMSE of 14.49 for the baseline and 15.00 for AMNL, against the book's 10.08
-# and 10.43. AMNL does not beat the baseline on either metric here, and in the
-# book's own FD001 figures it does not either. One seed per method measures no
-# spread between seeds: the results chapter shows each run's engine-level interval,
-# its training curves and what remains of the campaign.
+# What these runs say, in sentences built from them when the cell runs, for the book's
+# recipe and for the tuned recipe of the chapter "Training it well" (AMNL against the
+# baseline, paired on the same test engines):
+
+# %%
+for recipe in ("full", "tuned"):
+    display(Markdown(results_paragraph(records, "FD001", ("baseline", "amnl"), profile=recipe)))
+
+# %% [markdown]
+# Both recipes land well above the book's figures, and under neither does AMNL differ
+# from the baseline by more than the baseline's own seeds differ from each other. The
+# results chapter shows each run's engine-level interval and training curves.
 
 # %% [markdown]
 # ## Exercises

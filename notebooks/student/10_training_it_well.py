@@ -1,0 +1,478 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Training it well
+#
+# Chapters 14 to 22 compare ways of training one network. Such a comparison only
+# means something if each way trains the network *well*: if every run stops learning
+# after a few epochs, the methods are compared on how fast they start, not on where
+# they arrive. This chapter checks that first condition on FD001, by measurement:
+#
+# 1. what each part of the book's training recipe is for;
+# 2. what the recipe does on FD001: the epoch it chooses and what happens after;
+# 3. whether the data pipeline is sound, with a small reference network from the
+#    literature trained on exactly the same windows;
+# 4. which parts of the recipe matter (an ablation, one change at a time);
+# 5. a second recipe, `tuned`, built from that ablation, and the four methods
+#    compared under it with paired statistics.
+#
+# Nothing here is chosen on the test set. Every run records its test RMSE at each
+# epoch *for the record* (`record_test_rmse`), so that the curves below can show
+# what the choices cost; no choice reads those numbers. Every run of this chapter was
+# trained elsewhere (commands beside each table); the notebook reads the result files.
+#
+# **Learning goals**
+#
+# - name the parts of a training recipe (AdamW, warm-up, plateau, clipping, weight
+#   average, early stopping) and what each one protects against;
+# - read learning curves: spot a checkpoint chosen too early and a network that
+#   memorises its training engines;
+# - check a pipeline against a published reference before blaming a method;
+# - read an ablation table, and say why a one-seed ablation is a hint, not a proof;
+# - compare two methods with a *paired* test on the same engines, and with the
+#   spread over seeds.
+
+# %%
+# On Google Colab, install rulkit from the book's repository; elsewhere this does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "rulkit @ git+https://github.com/rulkit-book/rulkit@main",
+        ],
+        check=True,
+    )
+
+# %%
+import math
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from rulkit import published
+from rulkit.config import TUNED, profile_config
+from rulkit.model import DCNN, DualTaskModel, build_model, count_parameters
+from rulkit.report import (
+    ablation_table,
+    config_label,
+    paired_markdown,
+    paired_table,
+    run_set,
+    seed_spread,
+    to_markdown,
+)
+from rulkit.results import load_measured
+from rulkit.train import lr_schedule
+
+plt.rcParams["figure.figsize"] = (8, 3.5)
+pd.set_option("display.max_colwidth", 120)
+
+# %% [markdown]
+# The runs: the result files of the repository's `results/` folder, or, away from
+# the repository (Colab), the summary that ships with rulkit. Each run belongs to a
+# *recipe*: `full` (the book's), `tuned` (this chapter's), `dcnn` (the reference
+# network) or an ablation run (`custom-<hash>`: the book's recipe with one change).
+
+# %%
+records, source = load_measured(Path("..") / "results")
+FD001 = [r for r in records if r["subset"] == "FD001"]
+by_recipe = {}
+for r in FD001:
+    by_recipe.setdefault(config_label(r), []).append(r)
+book_runs = by_recipe.get("full", [])
+tuned_runs = by_recipe.get("tuned", [])
+dcnn_runs = by_recipe.get("dcnn", [])
+ablation_runs = [r for label, rs in by_recipe.items() if label.startswith("custom-") for r in rs]
+print(f"read from {source}")
+print(
+    f"FD001 runs: {len(book_runs)} book recipe, {len(tuned_runs)} tuned, "
+    f"{len(dcnn_runs)} DCNN, {len(ablation_runs)} ablation"
+)
+print("results read:", run_set(records))  # tests/test_results_current.py checks this line
+
+
+def table(frame, digits=2):
+    """A markdown table with floats rounded to ``digits``."""
+    shown = frame.map(lambda v: f"{v:.{digits}f}" if isinstance(v, float) else v)
+    return Markdown(to_markdown(shown))
+
+
+# %% [markdown]
+# ## 1. The parts of a recipe
+#
+# A training recipe is everything around the loss: how the weights move, how fast,
+# and which weights are kept. The book's recipe (SPEC section 6, chapter 15):
+#
+# | part | the book's setting | what it is for |
+# |---|---|---|
+# | AdamW | lr 1e-3, weight decay 1e-4 | Adam scales each weight's step by its own gradient history; the decay is applied to the weights directly, not through the gradient, so it does not interact with that scaling |
+# | linear warm-up | 10 epochs from 0.1 × lr | Adam's first steps rest on a few gradients and can be large; a small LR at first keeps them from throwing the network far from its initialisation |
+# | plateau rule | × 0.5 after 30 flat epochs, down to 5e-6 | a smaller step once validation stops improving, to settle into a minimum |
+# | gradient clipping | global norm 1.0 | caps one step when a batch gives a huge gradient (a rare, badly predicted window) |
+# | weight average (EMA) | decay 0.999 | evaluates an average of recent weights, smoother than the last step's |
+# | early stopping | 60 epochs without a better validation RMSE | ends a run that no longer improves, and keeps the best epoch's weights |
+#
+# Two of these interact with the epoch the run picks. The warm-up sets the LR of
+# the first ten epochs; the plateau rule can only act after 30 flat epochs. Here is
+# the LR schedule of the book's recipe on FD001 (54 steps per epoch) beside the
+# `tuned` recipe's, assuming validation never improves after epoch 5, as happens below.
+
+# %%
+fig, ax = plt.subplots()
+for profile, style in (("full", "-"), ("tuned", "--")):
+    config = profile_config(profile, subset="FD001")
+    schedule = lr_schedule(config, steps_per_epoch=54)
+    lrs = []
+    for epoch in range(1, 81):
+        lrs.append(schedule.at(epoch * 54))
+        schedule.epoch_end(10.0 if epoch <= 5 else 11.0)  # best at epoch 5, then flat
+    ax.semilogy(range(1, 81), lrs, style, label=profile)
+ax.axvline(5, color="grey", lw=0.8)
+ax.set(xlabel="epoch", ylabel="learning rate", title="LR schedule if the best epoch is 5")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## 2. The book's recipe on FD001
+#
+# The runs of the book's recipe ran on a 2-core CPU (`make campaign`, hours each).
+# For each: the epoch it chose on validation, its validation RMSE there, its test RMSE,
+# and the lowest test RMSE over all its epochs (which no honest procedure could pick).
+
+
+# %%
+def chosen_epochs(runs):
+    """Chosen epoch, validation and test RMSE there, and the test curve's minimum."""
+    rows = []
+    for r in sorted(runs, key=lambda r: (r["method"], r["seed"])):
+        c, i = r["curves"], r["best_epoch"] - 1
+        test_curve = c.get("test_rmse") or [math.nan]
+        rows.append(
+            {
+                "method": r["method"],
+                "seed": r["seed"],
+                "chosen epoch": r["best_epoch"],
+                "epochs run": r["epochs_run"],
+                "val RMSE": c["val_rmse"][i],
+                "test RMSE": r["test"]["rmse"],
+                "lowest test RMSE (any epoch)": min(test_curve),
+                "train RMSE at the end": math.sqrt(c["train_loss_rul"][-1]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+book_table = chosen_epochs(book_runs)
+display(table(book_table))
+
+# %% [markdown]
+# Every run chose an epoch inside the ten-epoch warm-up and then went on for about
+# 60 more, by the early-stopping rule. Their curves show why:
+
+
+# %%
+def curves_figure(runs, title, epochs=None):
+    """Training RMSE (square root of the RUL loss), validation and recorded test RMSE."""
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharey=True)
+    for r in runs:
+        c = r["curves"]
+        e = np.array(c["epoch"])
+        label = f"{r['method']} s{r['seed']}"
+        axes[0].plot(e, np.sqrt(c["train_loss_rul"]), lw=1, label=label)
+        axes[1].plot(e, c["val_rmse"], lw=1)
+        if "test_rmse" in c:
+            axes[2].plot(e, c["test_rmse"], lw=1)
+        for ax in axes[1:]:
+            ax.axvline(r["best_epoch"], color="grey", lw=0.5)
+    names = ("training (RMSE of the batches, dropout on)", "validation", "test (record only)")
+    for ax, name in zip(axes, names):
+        ax.set(title=name, xlabel="epoch", ylim=(0, 40), xlim=(0, epochs))
+    axes[0].set_ylabel("RMSE (cycles)")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title)
+    plt.show()
+
+
+curves_figure(book_runs, "FD001, the book's recipe: grey lines mark the chosen epochs")
+
+# %% [markdown]
+# Read the three panels together. The training error keeps falling for the whole
+# run, far below the validation error; the validation and test errors reach their
+# lowest point within the first few epochs and then *rise*. The network is learning
+# its 80 training engines, not the wear they share: it memorises. The early choice is
+# not a mistake of the selection rule: the later weights really are worse.
+#
+# ## 3. Is the pipeline sound? A reference network
+#
+# Before blaming the network or the recipe, rule out the data: windows, labels,
+# normalisation and the validation split. Li, Ding and Sun (2018) published a small
+# CNN for FD001 (RMSE 12.61 under the usual protocol). `rulkit.model.DCNN` rebuilds
+# it: convolutions over time applied to each sensor alone, a dense layer of 100, one
+# output, about 45 thousand parameters (the DualTaskModel has 3.5 million). The
+# profile `dcnn` trains it with the paper's recipe (printed below: Adam, no weight
+# decay, warm-up, clipping or weight average, the LR divided by ten for the last fifth of the
+# epochs) on the same `prepare()` windows, 14 sensors, and chooses its epoch on the
+# same validation engines.
+
+# %%
+dcnn_recipe = profile_config("dcnn", subset="FD001")
+print(
+    f"dcnn recipe: lr {dcnn_recipe.lr}, batch {dcnn_recipe.batch_size}, "
+    f"{dcnn_recipe.max_epochs} epochs, LR x {dcnn_recipe.lr_drop_factor} after epoch "
+    f"{dcnn_recipe.lr_drop_epoch}, weight decay {dcnn_recipe.weight_decay}, "
+    f"{'14 sensors' if not dcnn_recipe.use_settings else '17 inputs'}"
+)
+print("DCNN parameters:", f"{count_parameters(DCNN(n_features=14, window=30)):,}")
+print("DualTaskModel parameters:", f"{count_parameters(DualTaskModel(n_features=17)):,}")
+dcnn_table = chosen_epochs(dcnn_runs)
+display(table(dcnn_table.drop(columns="method")))
+if dcnn_runs:
+    dcnn = seed_spread(FD001, "rul_only", "FD001", profile="dcnn")
+    li = published.LITERATURE["DCNN (Li, Ding & Sun, 2018)"][0][0]  # FD001 RMSE
+    print(
+        f"DCNN, {dcnn.n} seeds: test RMSE {dcnn.mean:.2f} ± {dcnn.sd:.2f} "
+        f"(published by Li et al. 2018: {li}); difference {dcnn.mean - li:+.2f}"
+    )
+
+# %% [markdown]
+# The reference network lands on the published figure, and it keeps improving for
+# more than a hundred epochs before its validation error levels off:
+
+# %%
+curves_figure(dcnn_runs, "FD001, the DCNN reference (its own recipe)", epochs=250)
+
+# %% [markdown]
+# So the windows, targets and validation split can carry a test RMSE near 12.6 with
+# a choice made on validation only. The DualTaskModel under the book's recipe does
+# worse on the same windows; the gap is in the network and its recipe, not in the
+# data.
+#
+# ## 4. Which parts of the recipe matter: an ablation
+#
+# An ablation changes one thing at a time and keeps everything else. Each row below
+# is the book's recipe, 40 epochs, baseline method, with one change; rows are grouped by
+# seed and sorted by validation RMSE, the criterion. Rows that change several things at
+# once (80 epochs at most) were probes of a cheaper recipe. The validation RMSE is split
+# into the windows below the RUL cap (where the wear shows) and those at the cap
+# (healthy engines). The test RMSE is there for the record; it decided nothing.
+
+# %%
+ablation = ablation_table(ablation_runs)
+display(table(ablation.drop(columns="command")))
+
+# %% [markdown]
+# Each row is made by its command, for example the first one:
+
+# %%
+if len(ablation):
+    print(ablation.command.iloc[0])
+
+# %% [markdown]
+# How to read it, and how not to:
+#
+# - **Compare within one seed.** The validation engines are drawn with the run's
+#   seed, so seed 1 validates on other engines than seed 0, and its numbers are
+#   higher for every change. Only rows of the same seed are comparable.
+# - **One seed is a hint.** Over five seeds, the test RMSEs of one method under one
+#   recipe have a standard deviation of 0.36 to 0.58 and a range of 0.8 to 1.5
+#   (section 5), so a change that moves seed 0 by half an RMSE may be noise.
+#   Most single-factor rows have one seed (the second did not finish in the GPU time
+#   of the session that made them).
+# - **Validation and test do not always agree.** Several changes improve the
+#   validation RMSE and not the test RMSE, and the other way round.
+#
+# On seed 0, three changes lowered the validation RMSE by about half an RMSE or more:
+# 40-cycle windows, leaving out the three operating settings (white noise on a
+# one-condition subset), and a narrower BiLSTM; others (no warm-up, no weight average,
+# more dropout, targets scaled to [0, 1] with the 0.5/0.5 task weights) made it worse.
+# Scaling the targets makes the RUL loss about 125² times smaller, so with fixed
+# task weights the health task takes over the shared backbone: the balance between
+# the two losses is the subject of chapters 12-22, and scaling it silently changes it.
+#
+# ## 5. A recipe built from the ablation: `tuned`
+#
+# The `tuned` profile keeps the DualTaskModel's structure (CNN, BiLSTM, attention,
+# funnel, two heads) and the book's optimiser, warm-up, clipping and weight average,
+# and departs in the fields below, each for the reason written beside it in
+# `rulkit/config.py`:
+
+# %%
+for key, value in TUNED.items():
+    print(f"{key:>20} = {value!r:<24} (book: {getattr(profile_config('full'), key)!r})")
+tuned_model = build_model("dual", 14, 40, 1.0, **TUNED["model"])
+print(f"parameters: {count_parameters(tuned_model):,}")
+
+# %% [markdown]
+# Its runs: FD001, the four methods, five seeds each, on one GPU
+# (`PLAN=benchmarks/plans/fd001_tuned.plan benchmarks/gpu_session.sh`). Seed means
+# and spreads, beside the book's recipe and the book's published figures:
+
+# %%
+rows = []
+for method in ("baseline", "amnl", "gaba", "grace"):
+    for label, runs in (("full", book_runs), ("tuned", tuned_runs)):
+        if not any(r["method"] == method for r in runs):
+            continue
+        rmse = seed_spread(FD001, method, "FD001", "rmse", profile=label)
+        nasa = seed_spread(FD001, method, "FD001", "nasa", profile=label)
+        epochs = [r["best_epoch"] for r in runs if r["method"] == method]
+        rows.append(
+            {
+                "method": method,
+                "recipe": label,
+                "seeds": rmse.n,
+                "test RMSE mean": rmse.mean,
+                "sd": rmse.sd,
+                "NASA mean": nasa.mean,
+                "chosen epochs": ", ".join(map(str, sorted(epochs))),
+                "book (published) RMSE": published.book_figure("FD001", method)[0],
+            }
+        )
+recipes = pd.DataFrame(rows)
+display(table(recipes))
+
+# %% [markdown]
+# The test curves of the tuned runs, baseline and GRACE:
+
+# %%
+curves_figure(
+    [r for r in tuned_runs if r["method"] in ("baseline", "grace")],
+    "FD001, the tuned recipe",
+    epochs=45,
+)
+
+# %% [markdown]
+# **Paired comparisons.** Two methods trained with the same seed are scored on the
+# same 100 test engines, so the fair question is whether the *difference* on those
+# engines is larger than chance: resample the engines, recompute both RMSEs on each
+# resample, and look at the spread of the difference (`rulkit.report.paired_table`).
+# The rows "mean of 5" average over seeds; their column "sd over seeds" is the
+# spread that a sixth seed would have to be judged against.
+
+# %%
+if tuned_runs:
+    display(Markdown(paired_markdown(paired_table(FD001, "FD001", profile="tuned"))))
+
+# %% [markdown]
+# **Where GABA's weight sits when the checkpoint is taken.** GABA sets the RUL task's
+# weight from the ratio of the two gradient norms, with a floor of 0.05 (chapter 17).
+# With targets in cycles the RUL gradient is hundreds of times larger than the health
+# gradient, so the weight falls to the floor as soon as the warm-up of 100 steps and
+# the moving average allow. The table gives, for each GABA and GRACE run, the step at
+# which the weight first reaches the floor and the step of the chosen checkpoint.
+
+
+# %%
+def floor_at_checkpoint(runs):
+    rows = []
+    for r in sorted(runs, key=lambda r: (config_label(r), r["method"], r["seed"])):
+        if r["method"] not in ("gaba", "grace"):
+            continue
+        h = r["task_history"]
+        steps, w = np.array(h["step"]), np.array(h["weight_rul"])
+        on_floor = steps[w <= r["config"]["gaba_floor"] + 1e-6]
+        chosen = r["best_epoch"] * r["steps"] // r["epochs_run"]
+        rows.append(
+            {
+                "recipe": config_label(r),
+                "method": r["method"],
+                "seed": r["seed"],
+                "first step on the floor": int(on_floor[0]) if len(on_floor) else None,
+                "step of the chosen checkpoint": chosen,
+                "RUL weight there": float(w[np.searchsorted(steps, chosen, side="right") - 1]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+display(table(floor_at_checkpoint(book_runs + tuned_runs), digits=3))
+
+# %% [markdown]
+# ## 6. How much of the gap is ours?
+#
+# The book reports test RMSEs near 10 on FD001. The numbers below put the book's
+# figures, our runs of its recipe, our tuned recipe and the reference network side by
+# side (baseline method; the DCNN has no health head).
+
+
+# %%
+def mean_rmse(runs, method):
+    values = [r["test"]["rmse"] for r in runs if r["method"] == method]
+    return float(np.mean(values)) if values else math.nan
+
+
+gap = pd.DataFrame(
+    [
+        {
+            "what": "book, published (baseline)",
+            "test RMSE": published.book_figure("FD001", "baseline")[0],
+        },
+        {
+            "what": "book's recipe, measured here (baseline)",
+            "test RMSE": mean_rmse(book_runs, "baseline"),
+        },
+        {
+            "what": "tuned recipe, measured here (baseline)",
+            "test RMSE": mean_rmse(tuned_runs, "baseline"),
+        },
+        {"what": "DCNN reference, measured here", "test RMSE": mean_rmse(dcnn_runs, "rul_only")},
+        {
+            "what": "DCNN, published (Li et al. 2018)",
+            "test RMSE": published.LITERATURE["DCNN (Li, Ding & Sun, 2018)"][0][0],
+        },
+    ]
+)
+display(table(gap))
+book_gap = gap["test RMSE"][1] - gap["test RMSE"][0]
+ours = gap["test RMSE"][1] - gap["test RMSE"][2]
+print(
+    f"gap between the book's figure and its recipe run here: {book_gap:.2f} RMSE; "
+    f"the tuned recipe closes {ours:.2f} of it ({ours / book_gap:.0%})"
+)
+
+# %% [markdown]
+# ## Summary
+#
+# - The book's recipe, run as written, chooses its checkpoint within the first few
+#   epochs on FD001 and then memorises the training engines.
+# - The data pipeline is not the cause: a 45-thousand-parameter reference CNN
+#   trained on the same windows, chosen on the same validation engines, reaches the
+#   published figure of its paper.
+# - The ablation points to the inputs and the window (leave out the operating
+#   settings on FD001, look back 40 cycles) and to a narrower BiLSTM; the `tuned`
+#   profile combines them with a shorter patience. Its runs still choose early epochs,
+#   and they remain behind the reference network: most of the gap between the book's
+#   figures and ours is not closed by the recipe changes tried here. The
+#   DualTaskModel's own tendency to memorise is the open question.
+# - Under the tuned recipe, GABA's RUL weight is on its floor when the checkpoint is
+#   taken, and the four methods differ by less than their seed-to-seed spread.
+#
+# **Check your understanding.** (1) Why would choosing the epoch with the *test*
+# curves above make every table of this chapter worthless, even though it would
+# lower every number? (2) The ablation's seed-1 rows are all higher than its seed-0
+# rows. Is seed 1 a worse seed? (3) With targets in cycles, why does GABA's weight
+# reach the floor, and why does a weight of 0.05 on the RUL loss still leave the RUL
+# gradient larger than the health gradient on the shared backbone?
