@@ -456,6 +456,158 @@ print(
 )
 
 # %% [markdown]
+# ## Exercises
+#
+# Three exercises: the warm-up by hand, an experiment on the validation score, and
+# one measure of a paired comparison that rulkit does not compute for you.
+
+# %% [markdown]
+# ### Exercise 1: how long does the warm-up hold the learning rate back?
+#
+# The warm-up of section 1 raises the learning rate in a straight line from
+# `start` × lr at step 0 to lr at step `warmup_steps`, and holds it there. Write
+# `first_step_at(fraction, warmup_steps, start)`: the first step (an integer, counted
+# from 1) at which the learning rate reaches at least `fraction` × lr, without calling
+# rulkit. The check tries the book's warm-up (10 epochs of 54 steps from 0.1 × lr)
+# and other ramps.
+#
+# <details><summary>Hint</summary>
+#
+# Write the rate at step $k$ as a fraction of lr: $\text{start} + (1 - \text{start})
+# \min(1, k / \text{warmup})$. Solve for the smallest $k$ that reaches the target,
+# and remember that a target at or below `start` is reached at once.
+#
+# </details>
+
+
+# %%
+def first_step_at(fraction, warmup_steps, start):
+    ### BEGIN SOLUTION
+    if fraction <= start:
+        return 1
+    return int(math.ceil((fraction - start) / (1 - start) * warmup_steps - 1e-9))
+    ### END SOLUTION
+
+
+# %%
+book = profile_config("full", subset="FD001")
+ramp = lr_schedule(book, steps_per_epoch=54)
+for fraction in (0.5, 0.9, 1.0):
+    k = first_step_at(fraction, 540, book.warmup_start)
+    assert ramp.at(k) >= fraction * book.lr - 1e-12 and ramp.at(k - 1) < fraction * book.lr, (
+        f"the book's LR first reaches {fraction} x lr at another step than {k}"
+    )
+for fraction, warmup, start, expected in (
+    (0.5, 100, 0.0, 50),
+    (0.75, 8, 0.5, 4),
+    (0.2, 30, 0.3, 1),
+):
+    got = first_step_at(fraction, warmup, start)
+    assert got == expected, f"first_step_at({fraction}, {warmup}, {start}) = {got}, not {expected}"
+print(
+    f"Correct: the book's LR reaches half its value at step {first_step_at(0.5, 540, 0.1)}, "
+    f"in epoch {math.ceil(first_step_at(0.5, 540, 0.1) / 54)}, and its full value only at the "
+    "end of epoch 10"
+)
+
+# %% [markdown]
+# ### Exercise 2 (experiment): would scoring the windows below the cap choose later?
+#
+# Every run records its validation RMSE twice per epoch: over all validation windows
+# (the choice) and over the windows below the RUL cap only (`val_rmse_below_cap`).
+# The next cell finds, for each tuned run, the epoch each score would choose.
+#
+# Before you run it, write down in the cell below: on the windows below the cap, does
+# the validation error reach its lowest point earlier, at the same epoch, or later than
+# over all windows? Why might it? Then run the cell and explain what you see in the
+# cell after it.
+#
+# <details><summary>Hint</summary>
+#
+# Look at the ablation table's two region columns: which region's error grows when a
+# run memorises its training engines, the healthy windows at the cap or the windows
+# where the wear shows?
+#
+# </details>
+
+# %% [markdown] tags=["answer", "points-0"]
+# *Prediction (model answer).* Later or at the same epoch: the error at the cap rises
+# first when the network memorises (it learns engine-specific patterns in healthy
+# windows, where the target is flat), so the score below the cap keeps improving a
+# little longer.
+
+# %%
+choice = pd.DataFrame(
+    [
+        {
+            "method": r["method"],
+            "seed": r["seed"],
+            "all windows": int(np.argmin(r["curves"]["val_rmse"])) + 1,
+            "below the cap": int(np.argmin(r["curves"]["val_rmse_below_cap"])) + 1,
+        }
+        for r in sorted(tuned_runs, key=lambda r: (r["method"], r["seed"]))
+    ]
+)
+choice["later"] = choice["below the cap"] - choice["all windows"]
+print(choice.to_string(index=False))
+print(
+    f"later in {(choice.later > 0).sum()}, same in {(choice.later == 0).sum()}, "
+    f"earlier in {(choice.later < 0).sum()} of {len(choice)} runs"
+)
+
+# %% [markdown] tags=["answer", "points-2"]
+# *Explanation (model answer).* Read the counts above: the score below the cap chooses
+# a later epoch in 11 of the 20 tuned runs, the same one in 7 and an earlier one in 2,
+# and it never chooses beyond epoch 16. The memorisation shows first at the cap, so
+# the error below it keeps improving a little longer. But choosing on those windows
+# would move the checkpoint by ten epochs at most: it would not give the network the
+# hundred-plus useful epochs the reference CNN has. The ablation row
+# `val_scoring=below_cap` measured what it does to the test error on one seed.
+
+# %% [markdown]
+# ### Exercise 3: on how many engines is one run closer?
+#
+# A paired comparison looks at the same engines twice. Its simplest summary is a
+# count: on what share of the test engines is run A's prediction closer to the truth
+# than run B's? Write `share_closer(pred_a, pred_b, true)`: that share (ties count as
+# half), from three NumPy arrays, without calling rulkit. The check uses made-up
+# predictions, then applies your function to the tuned GRACE and baseline runs of
+# seed 0.
+#
+# <details><summary>Hint</summary>
+#
+# Compare absolute errors engine by engine: a boolean array for "A closer", another
+# for "equal", and the mean of one plus half the other.
+#
+# </details>
+
+
+# %%
+def share_closer(pred_a, pred_b, true):
+    ### BEGIN SOLUTION
+    err_a, err_b = np.abs(np.asarray(pred_a) - true), np.abs(np.asarray(pred_b) - true)
+    return float(np.mean(err_a < err_b) + 0.5 * np.mean(err_a == err_b))
+    ### END SOLUTION
+
+
+# %%
+true = np.array([10.0, 20.0, 30.0, 40.0])
+assert share_closer([11, 20, 35, 40], [12, 25, 31, 40], true) == 0.625, (
+    "A is closer on engines 1 and 2, B on engine 3, and they tie on engine 4: (2 + 0.5) / 4"
+)
+assert share_closer(true, true, true) == 0.5, "two identical runs are each closer on half"
+assert share_closer([0, 0], [5, 5], np.array([5.0, 5.0])) == 0.0, "B is exact on both engines"
+pair = {
+    r["method"]: r for r in tuned_runs if r["seed"] == 0 and r["method"] in ("grace", "baseline")
+}
+if len(pair) == 2:
+    g, b = pair["grace"]["per_engine"], pair["baseline"]["per_engine"]
+    share = share_closer(g["pred"], b["pred"], np.asarray(g["true"]))
+    print(f"Correct. Tuned recipe, seed 0: GRACE is closer on {share:.0%} of the test engines")
+else:
+    print("Correct.")
+
+# %% [markdown]
 # ## Summary
 #
 # - The book's recipe, run as written, chooses its checkpoint within the first few
@@ -471,10 +623,41 @@ print(
 #   DualTaskModel's own tendency to memorise is the open question.
 # - Under the tuned recipe, GABA's RUL weight is on its floor when the checkpoint is
 #   taken, and the four methods differ by less than their seed-to-seed spread.
+
+# %% [markdown]
+# ## Check your understanding
 #
-# **Check your understanding.** (1) Why would choosing the epoch with the *test*
-# curves above make every table of this chapter worthless, even though it would
-# lower every number? (2) The ablation's seed-1 rows are all higher than its seed-0
-# rows. Is seed 1 a worse seed? (3) With targets in cycles, why does GABA's weight
-# reach the floor, and why does a weight of 0.05 on the RUL loss still leave the RUL
-# gradient larger than the health gradient on the shared backbone?
+# 1. Choosing the epoch with the recorded *test* curves would lower every test RMSE
+#    of this chapter. Why would it make the tables worthless all the same?
+
+# %% [markdown] tags=["answer"]
+# *Model answer.* A test figure is worth reporting because the test engines had no say
+# in how the model was made. Choosing the epoch on them turns the test set into a
+# second validation set: the reported figure becomes the best of many noisy
+# evaluations, biased low, and nothing is left to estimate how the model does on
+# engines it was not tuned on. The recorded curves serve only to measure how large
+# that bias would have been.
+
+# %% [markdown]
+# 2. In the ablation table every seed-1 row has a higher validation RMSE than the
+#    seed-0 rows. Is seed 1 a worse seed?
+
+# %% [markdown] tags=["answer"]
+# *Model answer.* Not necessarily: the seed also draws the validation engines, so
+# seed 1 is scored on other engines than seed 0, and some engines are harder to
+# predict than others. Validation figures are comparable only between runs that share
+# their validation engines, that is, between rows of the same seed; across seeds the
+# test figures, scored on the same 100 test engines, are the ones to compare.
+
+# %% [markdown]
+# 3. With targets in cycles, why does GABA's RUL weight fall to its floor, and why does
+#    the RUL gradient still outweigh the health gradient on the shared backbone there?
+
+# %% [markdown] tags=["answer"]
+# *Model answer.* GABA makes the RUL weight proportional to the health gradient's
+# norm over the sum of both norms. With targets in cycles the RUL loss, and with it its
+# gradient, is hundreds of times larger than the health loss's, so that weight is far
+# below 0.05 and the floor holds it there. With the RUL weight at the floor and the
+# health weight at the rest, the pulls are equal only if the RUL gradient is at most 19
+# times the health gradient (chapter 17); it is larger than that, so the RUL task still
+# pulls harder, and GABA trains like a fixed weighting of the two losses.

@@ -82,6 +82,10 @@ SHORTCUTS: dict[tuple[str, int], list] = {
         "return project_to_floor(torch.tensor(w, dtype=torch.float64), floors).numpy()",
         "return project_to_floor(torch.tensor(w, dtype=torch.float64), max(floors)).numpy()",
     ],
+    ("10_training_it_well", 1): [
+        "return next(k for k in range(1, 10**6) "
+        'if lr_schedule(profile_config("full"), 54).at(k) >= fraction * 1e-3)'
+    ],
     ("11_reproducing_results", 1): ['return record["test"]'],
     ("11_reproducing_results", 2): ['return bootstrap_ci(records, n_boot, seed=seed)["rmse"]'],
     ("11_reproducing_results", 3): [
@@ -117,6 +121,7 @@ NO_SHORTCUT: dict[tuple[str, int], str] = {
     ("08_gaba", 4): "rulkit's GABA keeps its average inside an object: no one-step call",
     ("09_grace", 1): "no rulkit function splits the NASA score into late and early",
     ("09_grace", 2): "rulkit's GRACE needs a controller's state, the NumPy oracle NumPy inputs",
+    ("10_training_it_well", 3): "no rulkit function counts the engines one run is closer on",
     ("11_reproducing_results", 4): "the exercise asks to use bootstrap_ci",
 }
 
