@@ -18,6 +18,7 @@ import torch
 
 from .balancing import GABA_BETA, GABA_FLOOR, GABA_WARMUP_STEPS
 from .data.prepare import RUL_CAP
+from .results import run_label, run_name  # noqa: F401  (run_label: re-exported)
 
 PROFILES = ("smoke", "full", "tuned", "dcnn", "auto")
 VAL_SCORINGS = ("all", "below_cap")
@@ -29,11 +30,6 @@ RUNTIME_FIELDS = frozenset(
 # Fields that change only what is recorded: out of the name, but a resumed run keeps them.
 RECORD_FIELDS = frozenset({"record_every", "record_test_rmse"})
 NAME_FIELDS = ("subset", "method", "seed", "profile")
-
-
-def run_label(profile: str, config_hash: str | None) -> str:
-    """The recipe part of a run's name: ``profile`` as it is, ``custom-<hash>`` with overrides."""
-    return f"custom-{config_hash}" if config_hash else profile
 
 
 @dataclass
@@ -154,7 +150,7 @@ class TrainConfig:
         return run_label(self.profile, self.config_hash())
 
     def run_name(self) -> str:
-        return f"{self.subset}_{self.method}_seed{self.seed}_{self.label()}"
+        return run_name(self.subset, self.method, self.seed, self.label())
 
     def differences(self, other: dict) -> list[str]:
         """Fields (other than where it runs) in which the config dict ``other`` differs."""

@@ -62,7 +62,7 @@ class RunResult:
 
     @property
     def label(self) -> str:
-        return f"custom-{self.config_hash}" if self.config_hash else self.profile
+        return run_label(self.profile, self.config_hash)
 
     @property
     def name(self) -> str:
@@ -82,6 +82,11 @@ class RunResult:
             f"RunResult({self.name}: test RMSE {t['rmse']:.2f}, NASA {t['nasa']:.1f}"
             f"{health}; best epoch {self.best_epoch}/{self.epochs_run})"
         )
+
+
+def run_label(profile: str, config_hash: str | None) -> str:
+    """The recipe part of a run's name: ``profile`` as it is, ``custom-<hash>`` with overrides."""
+    return f"custom-{config_hash}" if config_hash else profile
 
 
 def run_name(subset: str, method: str, seed: int, label: str) -> str:
