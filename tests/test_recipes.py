@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from _support import TINY_MODEL  # the fleet fixture is conftest's
 
 from rulkit.config import TUNED, profile_config
 from rulkit.data import prepare, synthetic_tables
@@ -16,19 +17,6 @@ from rulkit.runs import train_run
 from rulkit.train import Trainer, TrainingStep, _Lr
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-TINY_MODEL = {
-    "conv_channels": [8, 8, 8],
-    "lstm_hidden": 16,
-    "attention_heads": 2,
-    "funnel": [32, 16, 8],
-    "rul_head": [8],
-    "health_head": [8],
-}
-
-
-@pytest.fixture(scope="module")
-def fleet():
-    return prepare(tables=synthetic_tables(n_train=12, n_test=8, seed=1), seed=0)
 
 
 def test_dcnn_has_the_papers_parameter_count():
