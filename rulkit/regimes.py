@@ -314,6 +314,17 @@ def check_table(table: pd.DataFrame) -> pd.DataFrame:
     return _finish(table)
 
 
+def _each_set(table: pd.DataFrame):
+    """(source, mask, methods, rows by method) for every source and non-empty candidate set."""
+    methods = _ordered(table.method)
+    for source, part in table.groupby("source", sort=False):
+        part = part.set_index("method")
+        for mask in range(1, 2 ** len(methods)):
+            chosen = [m for i, m in enumerate(methods) if mask >> i & 1 and m in part.index]
+            if chosen:
+                yield source, mask, chosen, part
+
+
 def candidate_sets(table: pd.DataFrame) -> pd.DataFrame:
     """Switch points of every source and every non-empty candidate set.
 
@@ -323,43 +334,29 @@ def candidate_sets(table: pd.DataFrame) -> pd.DataFrame:
     for a set without switches), w, before, after.
     """
     table = check_table(table)
-    methods = _ordered(table.method)
     rows = []
-    for source, part in table.groupby("source", sort=False):
-        part = part.set_index("method")
-        for mask in range(1, 2 ** len(methods)):
-            chosen = [m for i, m in enumerate(methods) if mask >> i & 1 and m in part.index]
-            if not chosen:
-                continue
-            sw = switch_points(chosen, part.loc[chosen, "rmse"], part.loc[chosen, "nasa"])
-            first = winner(0.0, chosen, part.loc[chosen, "rmse"], part.loc[chosen, "nasa"])
-            base = {"source": source, "mask": mask, "methods": ",".join(chosen), "first": first}
-            if not sw:
-                rows.append({**base, "k": -1, "w": math.nan, "before": first, "after": first})
-            for k, s in enumerate(sw):
-                rows.append({**base, "k": k, "w": s.w, "before": s.before, "after": s.after})
+    for source, mask, chosen, part in _each_set(table):
+        sw = switch_points(chosen, part.loc[chosen, "rmse"], part.loc[chosen, "nasa"])
+        first = winner(0.0, chosen, part.loc[chosen, "rmse"], part.loc[chosen, "nasa"])
+        base = {"source": source, "mask": mask, "methods": ",".join(chosen), "first": first}
+        if not sw:
+            rows.append({**base, "k": -1, "w": math.nan, "before": first, "after": first})
+        for k, s in enumerate(sw):
+            rows.append({**base, "k": k, "w": s.w, "before": s.before, "after": s.after})
     return pd.DataFrame(rows)
 
 
 def _envelopes(table: pd.DataFrame) -> list[dict]:
     """The lower envelope (the chosen J) of every source and candidate set, as polylines."""
-    methods = _ordered(table.method)
     out = []
-    for source, part in table.groupby("source", sort=False):
-        part = part.set_index("method")
-        for mask in range(1, 2 ** len(methods)):
-            chosen = [m for i, m in enumerate(methods) if mask >> i & 1 and m in part.index]
-            if not chosen:
-                continue
-            rmse, nasa = part.loc[chosen, "rmse"], part.loc[chosen, "nasa"]
-            r, n = minmax(rmse), minmax(nasa)
-            spans = choices(chosen, rmse, nasa)
-            points = [(lo, chosen.index(m)) for lo, _, m in spans] + [
-                (1.0, chosen.index(spans[-1][2]))
-            ]
-            for seq, (w, k) in enumerate(points):
-                j = (1 - w) * r[k] + w * n[k]
-                out.append({"source": source, "mask": mask, "seq": seq, "x": w, "j": float(j)})
+    for source, mask, chosen, part in _each_set(table):
+        rmse, nasa = part.loc[chosen, "rmse"], part.loc[chosen, "nasa"]
+        r, n = minmax(rmse), minmax(nasa)
+        spans = choices(chosen, rmse, nasa)
+        points = [(lo, chosen.index(m)) for lo, _, m in spans] + [(1.0, chosen.index(spans[-1][2]))]
+        for seq, (w, k) in enumerate(points):
+            j = (1 - w) * r[k] + w * n[k]
+            out.append({"source": source, "mask": mask, "seq": seq, "x": w, "j": float(j)})
     return out
 
 

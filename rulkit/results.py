@@ -17,8 +17,10 @@ import os
 import re
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import IO
 
 SCHEMA_VERSION = 2
 
@@ -123,21 +125,27 @@ def temp_owner(name: str) -> tuple[str, int] | None:
     return (match[1], int(match[2])) if match else None
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, then rename: never a torn file."""
+def atomic_write(path: Path, write: Callable[[IO], None], binary: bool = False) -> None:
+    """Call ``write(handle)`` on a temporary file in the same folder, then rename: never
+    a torn file (result JSONs here, checkpoints in :mod:`rulkit.runs`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(path)
     try:
         # open() gives the usual mode (0666 less the umask), so a results folder shared by
         # several users (a cluster's sweep) stays readable; no os.fchmod (not on Windows).
-        with open(tmp, "x") as handle:
-            handle.write(text)
+        with open(tmp, "xb" if binary else "x") as handle:
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (:func:`atomic_write`)."""
+    atomic_write(path, lambda handle: handle.write(text))
 
 
 def result_path(out_dir: str | os.PathLike, name: str) -> Path:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import torch
 
-from ..results import atomic_write_text, temp_host, temp_owner, temp_path
+from ..results import atomic_write, atomic_write_text, temp_host, temp_owner
 from ..train import rng_state, set_rng_state  # noqa: F401  (the core: Trainer saves them)
 
 log = logging.getLogger(__name__)
@@ -48,17 +48,7 @@ EXIT_LOCKED = 73  # another live worker holds the run's lock
 def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
     """Write ``state`` to ``path`` atomically (temporary file, fsync, rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(path)
-    try:
-        with open(tmp, "wb") as handle:
-            torch.save(state, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda handle: torch.save(state, handle), binary=True)
     return path
 
 
