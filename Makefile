@@ -28,7 +28,7 @@ help:
 	@echo "make browser   build the book and open it in headless Chromium"
 	@echo "make demo      set up .venv and train the smoke profile on FD001 (minutes on a CPU)"
 	@echo "make notebooks re-execute every notebook in place (authors; needs the C-MAPSS files)"
-	@echo "make results-notebooks  re-execute the chapters that show results (06-11) after make measured"
+	@echo "make results-notebooks  re-execute the chapters that show results (06-12) after make measured"
 	@echo "make student   regenerate notebooks/student/ with nbgrader (scripts/grading.py student)"
 	@echo "make bench     run the CPU benchmarks in benchmarks/"
 	@echo "make gpu-session  the GPU session: benchmark + priority grid, state banked under OUT"

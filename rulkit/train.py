@@ -604,7 +604,7 @@ def train(
     A run that fails (non-finite loss, for instance) returns a result with
     ``status='failed'`` and the error message instead of raising.
 
-    ``out_dir`` is deprecated and kept for one release (chapter 10 still passes it):
+    ``out_dir`` is deprecated and kept for one release (chapter 12 still passes it):
     it hands the run to :func:`rulkit.runs.train_run`, which writes the result file
     there, checkpoints and resumes. Call that directly instead.
     """

@@ -17,7 +17,7 @@ module either
 The cells run directly, not through ``nbgrader autograde`` (tests/test_grading.py does
 that for whole chapters): the answer and check cells of the chapter notebook run in a
 namespace made by running only the earlier cells that define the names they use,
-found by reading the code. Where those cells train models (chapter 11's demonstration
+found by reading the code. Where those cells train models (chapter 12's demonstration
 runs), :data:`STAND_INS` supplies the same kind of object without training. Exercises
 of chapters 01-04 read the C-MAPSS files (RULKIT_DATA_DIR) and are skipped without
 them.
@@ -64,31 +64,34 @@ SHORTCUTS: dict[tuple[str, int], list] = {
     ("04_dual_task_model", 3): ["return n_shared + n_rul_head"],
     ("06_accuracy_vs_safety", 1): ["return metrics.nasa_score(pred, true)"],
     ("06_accuracy_vs_safety", 2): [
+        "return float(metrics.nasa_scores([d], [0.0])[0] / metrics.nasa_scores([-d], [0.0])[0])"
+    ],
+    ("07_losses_in_code", 1): [
         "return reference.gaba_weights(*norms)",
         "return reference.gaba_weights(norms[0], norms[1])",
     ],
-    ("07_amnl", 1): [
+    ("08_amnl", 1): [
         "return amnl_weights(torch.arange(float(n_cycles)), cap, w_min, w_max).numpy()",
         "return amnl_weights(torch.arange(1.0, n_cycles + 1), cap, w_min, w_max).numpy()",
     ],
-    ("07_amnl", 3): [
+    ("08_amnl", 3): [
         (
             "return weighted_mse(torch.as_tensor(pred), torch.as_tensor(target), "
             "torch.as_tensor(weights)).item()",
             grading.PLACEHOLDER,  # rulkit has no function for the pulls
         )
     ],
-    ("08_gaba", 5): [
+    ("09_gaba", 5): [
         "return project_to_floor(torch.tensor(w, dtype=torch.float64), floors).numpy()",
         "return project_to_floor(torch.tensor(w, dtype=torch.float64), max(floors)).numpy()",
     ],
-    ("10_training_it_well", 1): [
+    ("11_training_it_well", 1): [
         "return next(k for k in range(1, 10**6) "
         'if lr_schedule(profile_config("full"), 54).at(k) >= fraction * 1e-3)'
     ],
-    ("11_reproducing_results", 1): ['return record["test"]'],
-    ("11_reproducing_results", 2): ['return bootstrap_ci(records, n_boot, seed=seed)["rmse"]'],
-    ("11_reproducing_results", 3): [
+    ("12_reproducing_results", 1): ['return record["test"]'],
+    ("12_reproducing_results", 2): ['return bootstrap_ci(records, n_boot, seed=seed)["rmse"]'],
+    ("12_reproducing_results", 3): [
         "return sorted(table.method.iloc[plots.pareto_front("
         "table.rmse_mean.to_numpy(), table.nasa_mean.to_numpy())])"
     ],
@@ -115,20 +118,22 @@ NO_SHORTCUT: dict[tuple[str, int], str] = {
     ("05_gradient_imbalance", 3): "no rulkit function rescales the RUL loss",
     ("05_gradient_imbalance", 4): "an experiment that uses rulkit's helpers by design",
     ("06_accuracy_vs_safety", 3): "the exercise asks to use regimes.switch_points",
-    ("07_amnl", 4): "no rulkit function gives the ratio of the two normalisations",
-    ("08_gaba", 1): "no rulkit function gives the floor for equal pull",
-    ("08_gaba", 3): "no rulkit function inverts the EMA's reaction time",
-    ("08_gaba", 4): "rulkit's GABA keeps its average inside an object: no one-step call",
-    ("09_grace", 1): "no rulkit function splits the NASA score into late and early",
-    ("09_grace", 2): "rulkit's GRACE needs a controller's state, the NumPy oracle NumPy inputs",
-    ("10_training_it_well", 3): "no rulkit function counts the engines one run is closer on",
-    ("11_reproducing_results", 4): "the exercise asks to use bootstrap_ci",
+    ("07_losses_in_code", 2): "no rulkit function applies a fixed task weight around GABA's",
+    ("07_losses_in_code", 3): "an experiment whose check reads rulkit's NumPy reference by design",
+    ("08_amnl", 4): "no rulkit function gives the ratio of the two normalisations",
+    ("09_gaba", 1): "no rulkit function gives the floor for equal pull",
+    ("09_gaba", 3): "no rulkit function inverts the EMA's reaction time",
+    ("09_gaba", 4): "rulkit's GABA keeps its average inside an object: no one-step call",
+    ("10_grace", 1): "no rulkit function splits the NASA score into late and early",
+    ("10_grace", 2): "rulkit's GRACE needs a controller's state, the NumPy oracle NumPy inputs",
+    ("11_training_it_well", 3): "no rulkit function counts the engines one run is closer on",
+    ("12_reproducing_results", 4): "the exercise asks to use bootstrap_ci",
 }
 
 #: Names whose defining cells train models: the same kind of object, made without
 #: training (the committed full-recipe result files stand in for the demonstration runs).
 STAND_INS: dict[str, dict[str, str]] = {
-    "11_reproducing_results": {
+    "12_reproducing_results": {
         "demo_records": (
             "from rulkit.results import load_results\n"
             f"demo_records = load_results({str(RESULTS_DIR)!r})\n"

@@ -4,7 +4,7 @@ A reader who opens ``rulkit/train.py`` for chapters 15, 18 and 22 must find the 
 and nothing about locks, signals or checkpoint files: those live in ``rulkit.runs``,
 which imports the core, never the other way round. One import is allowed, the
 deprecation shim that keeps ``train(..., out_dir=...)`` and ``rulkit.train.RunStopped``
-working for one release (chapter 10 and the book's "Running" page still use them).
+working for one release (chapter 12 and the book's "Running" page still use them).
 """
 
 from __future__ import annotations

@@ -76,14 +76,14 @@ DECLARED = {
 # Figures quoted from another chapter: (notebook stem, figure) -> stem of the chapter whose
 # outputs hold it. The test checks that the source chapter does print it.
 CROSS_REFERENCES = {
-    ("08_gaba", "58"): "05_gradient_imbalance",
+    ("09_gaba", "58"): "05_gradient_imbalance",
     # the book recipe's GABA/GRACE runs: first step on the floor, step of the checkpoint
-    ("09_grace", "240"): "10_training_it_well",
-    ("09_grace", "216"): "10_training_it_well",
-    ("11_reproducing_results", "240"): "10_training_it_well",
-    ("11_reproducing_results", "216"): "10_training_it_well",
-    ("11_reproducing_results", "0.06"): "10_training_it_well",
-    ("11_reproducing_results", "54"): "08_gaba",  # steps an epoch
+    ("10_grace", "240"): "11_training_it_well",
+    ("10_grace", "216"): "11_training_it_well",
+    ("12_reproducing_results", "240"): "11_training_it_well",
+    ("12_reproducing_results", "216"): "11_training_it_well",
+    ("12_reproducing_results", "0.06"): "11_training_it_well",
+    ("12_reproducing_results", "54"): "09_gaba",  # steps an epoch
 }
 
 NUMBER = re.compile(r"(?<![A-Za-z_\d.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)")
@@ -309,7 +309,7 @@ def _planted(nb, stem):
     raise AssertionError(f"{stem}: no figure to plant a stale one in place of")
 
 
-@pytest.mark.parametrize("stem", ["04_dual_task_model", "06_accuracy_vs_safety", "08_gaba"])
+@pytest.mark.parametrize("stem", ["04_dual_task_model", "06_accuracy_vs_safety", "09_gaba"])
 def test_a_planted_stale_figure_is_caught(stem):
     nb = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
     planted, cell, stale = _planted(nb, stem)

@@ -42,7 +42,7 @@ def chapters() -> list[Path]:
 
 def test_chapters_that_show_results_print_their_run_set():
     showing = {nb.name for nb in chapters() if printed_fingerprints(nb)}
-    assert "10_training_it_well.ipynb" in showing, showing
+    assert "11_training_it_well.ipynb" in showing, showing
 
 
 def test_every_chapter_was_executed_on_the_runs_in_results():
@@ -65,4 +65,4 @@ def test_a_planted_result_file_makes_the_chapters_stale(tmp_path):
     planted["seed"] = 99
     (tmp_path / "results" / "FD001_baseline_seed99_tuned.json").write_text(json.dumps(planted))
     stale = stale_chapters(tmp_path / "results", chapters())
-    assert "10_training_it_well.ipynb" in stale
+    assert "11_training_it_well.ipynb" in stale

@@ -15,7 +15,7 @@ from rulkit.train import profile_config, train
 
 @pytest.mark.parametrize("method", list(METHODS))
 def test_every_method_trains_and_reports(method, fleet, tmp_path):
-    # out_dir: the deprecated path chapter 10 still takes, handed to rulkit.runs.train_run
+    # out_dir: the deprecated path chapter 12 still takes, handed to rulkit.runs.train_run
     result = train(tiny_config(method), data=fleet, progress=False, out_dir=tmp_path)
     assert result.status == "ok", result.error
     assert all(math.isfinite(result.test[k]) for k in ("rmse", "nasa", "accuracy", "macro_f1"))
