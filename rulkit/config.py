@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 import torch
 
@@ -251,20 +252,33 @@ def notebook_profile(default: str = "smoke") -> str:
     return profile
 
 
+TIMES = Path(__file__).with_name("times.json")
+
+
+def measured_times() -> dict:
+    """Every time quoted to a reader, with its load and source (``rulkit/times.json``)."""
+    return json.loads(TIMES.read_text())
+
+
 def expected_cost(profile: str, runs: int = 1) -> str:
     """One sentence on what ``runs`` runs of ``profile`` will cost, to print before they start."""
+    times = measured_times()
     if profile == "full":
+        hours = times["full_run_cpu_hours"]
         return (
             f"{runs} run(s) of the full recipe: up to 500 epochs each (early stopping after 60 "
             "without improvement), about 30 minutes per run on one A100 GPU by the book's "
-            "account, several hours on a CPU."
+            f"account, {hours['low']} to {hours['high']} hours per FD001 run on a 2-core CPU."
         )
     if profile == "tuned":
+        ratio = times["tuned_vs_full_cpu"]
         return (
-            f"{runs} run(s) of the tuned recipe: about 40 epochs each, 0.11 to 0.12 of a "
-            "full-recipe run on a CPU (benchmarks/bench_recipes.py)."
+            f"{runs} run(s) of the tuned recipe: about 40 epochs each, {ratio['low']} to "
+            f"{ratio['high']} of a full-recipe run on a CPU (benchmarks/bench_recipes.py)."
         )
+    smoke = times["smoke_run"]
     return (
-        f"{runs} smoke run(s): 8 training engines, at most 5 epochs; 3 to 16 minutes each on "
-        "a 2-core CPU, the lower end when nothing else runs (book/running.md)."
+        f"{runs} smoke run(s): 8 training engines, at most 5 epochs; "
+        f"{smoke['low_s']} s to {round(smoke['high_s'] / 60)} minutes each on a 2-core CPU, "
+        "the lower end when nothing else runs (book/running.md)."
     )

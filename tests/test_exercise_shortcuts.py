@@ -119,7 +119,7 @@ NO_SHORTCUT: dict[tuple[str, int], str] = {
     ("05_gradient_imbalance", 4): "an experiment that uses rulkit's helpers by design",
     ("06_accuracy_vs_safety", 3): "the exercise asks to use regimes.switch_points",
     ("07_losses_in_code", 2): "no rulkit function applies a fixed task weight around GABA's",
-    ("07_losses_in_code", 3): "an experiment whose check reads rulkit's NumPy reference by design",
+    ("07_losses_in_code", 3): "an experiment: its text allows rulkit.reference for the helper",
     ("08_amnl", 4): "no rulkit function gives the ratio of the two normalisations",
     ("09_gaba", 1): "no rulkit function gives the floor for equal pull",
     ("09_gaba", 3): "no rulkit function inverts the EMA's reaction time",

@@ -67,6 +67,8 @@ DECLARED = {
     "10.3": "re-implementation (LITERATURE.md): STA-HPINN FD003 not reproduced, 10.3-11.7",
     "11.7": "re-implementation (LITERATURE.md): STA-HPINN FD003 not reproduced, 10.3-11.7",
     # smoke-run times (book/running.md, config.expected_cost)
+    "32": "benchmarks/measurements/smoke_times_2026-12-04.txt: rulkit train, baseline, idle",
+    "43": "benchmarks/measurements/smoke_times_2026-12-04.txt: rulkit train, GRACE, idle",
     "177": "benchmarks/measurements/smoke_times_2026-12-04.txt: chapter 14's smoke baseline",
     "207": "benchmarks/measurements/smoke_times_2026-12-04.txt: chapter 14's smoke AMNL",
     "722": "benchmarks/measurements/smoke_times_2026-12-04.txt: rulkit train, baseline",

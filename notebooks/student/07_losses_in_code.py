@@ -904,7 +904,8 @@ for lam in (0.5, 0.2):
 #    MSE? Which model does AMNL's loss prefer, and which the plain MSE?
 # 2. Write `wmse_and_mse(pred, true)` with NumPy: AMNL's weighted MSE (weights
 #    $w_i = 2 - \min(y_i, 125)/125$, normalised by the sum of the weights) and the
-#    plain MSE, as two floats. The cell after the check runs the experiment.
+#    plain MSE, as two floats. The check compares it with `rulkit.reference`, which
+#    you may also call: the point of this exercise is the experiment that follows.
 # 3. **Explain** what you see against your prediction.
 #
 # <details><summary>Hint</summary>

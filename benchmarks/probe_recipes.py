@@ -1,0 +1,83 @@
+"""Short CPU probes of DualTaskModel recipes on FD001 (issue 15): one JSON line per epoch.
+
+Each probe is the `tuned` profile with a few fields changed, baseline method unless the probe
+says otherwise, trained in memory on one thread. Every line holds the validation RMSE (all
+windows, and windows below the cap) and, for the record only, the test RMSE: nothing here
+chooses on the test set. The 2026-12-04 lines are in benchmarks/measurements/.
+
+    python benchmarks/probe_recipes.py small,small_noise5 40 0 > probes.jsonl
+"""
+
+import json
+import sys
+import time
+
+import torch
+
+from rulkit.config import profile_config
+from rulkit.train import Trainer, prepare_for
+
+SMALL = {
+    "lstm_hidden": 32,
+    "conv_channels": [32, 32, 32],
+    "funnel": [64, 32, 16],
+    "attention_heads": 4,
+}  # 78,036 parameters with 14 inputs (the tuned model has 342,468)
+PROBES = {
+    "tuned": {},
+    "small": {"model": SMALL},
+    "small_noise": {"model": SMALL, "input_noise": 0.1},
+    "small_noise5": {"model": SMALL, "input_noise": 0.5},
+    "small_w30": {"model": SMALL, "window": 30},
+    "tuned_noise": {"input_noise": 0.1},
+    "small_drop": {"model": {**SMALL, "conv_dropout": 0.3, "funnel_dropout": 0.5}},
+    "small_rulonly": {"model": SMALL, "method": "rul_only"},
+    "small_lr3": {"model": SMALL, "lr": 3e-4},
+    "small_wd": {"model": SMALL, "weight_decay": 0.5},
+    "small_bs": {"model": SMALL, "batch_size": 512},
+    "small_lr3_noise5": {"model": SMALL, "lr": 3e-4, "input_noise": 0.5},
+    "small_lr1": {"model": SMALL, "lr": 1e-4, "warmup_epochs": 2},
+}
+
+
+def probe(name: str, epochs: int, seed: int) -> None:
+    """Train one probe for ``epochs`` epochs (no early stop) and print a line per epoch."""
+    over = dict(PROBES[name])
+    method = over.pop("method", "baseline")
+    cfg = profile_config(
+        "tuned",
+        subset="FD001",
+        method=method,
+        seed=seed,
+        device="cpu",
+        record_test_rmse=True,
+        max_epochs=epochs,
+        early_stop_patience=epochs,
+        **over,
+    )
+    t0 = time.time()
+    trainer = Trainer(cfg, prepare_for(cfg))
+    while not trainer.finished():
+        trainer.train_epoch()
+        val = trainer.end_epoch()
+        c = trainer.curves
+        line = {
+            "probe": name,
+            "seed": seed,
+            "epoch": trainer.epoch,
+            "val": round(val, 3),
+            "vbc": round(c["val_rmse_below_cap"][-1], 3),
+            "test": round(c["test_rmse"][-1], 3),
+            "train": round(c["train_loss_rul"][-1], 1),
+            "t": round(time.time() - t0, 1),
+        }
+        print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    names = sys.argv[1].split(",")
+    epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 40
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    for name in names:
+        probe(name, epochs, seed)
