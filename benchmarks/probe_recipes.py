@@ -23,6 +23,15 @@ SMALL = {
     "funnel": [64, 32, 16],
     "attention_heads": 4,
 }  # 78,036 parameters with 14 inputs (the tuned model has 342,468)
+# the DCNN profile's optimisation: Adam (no decay), batch 512, no warm-up, clipping or average
+DCNN_OPT = {
+    "batch_size": 512,
+    "weight_decay": 0.0,
+    "warmup_epochs": 0,
+    "grad_clip": 0.0,
+    "ema_decay": 0.0,
+    "plateau_patience": 10**6,
+}
 PROBES = {
     "tuned": {},
     "small": {"model": SMALL},
@@ -37,6 +46,31 @@ PROBES = {
     "small_bs": {"model": SMALL, "batch_size": 512},
     "small_lr3_noise5": {"model": SMALL, "lr": 3e-4, "input_noise": 0.5},
     "small_lr1": {"model": SMALL, "lr": 1e-4, "warmup_epochs": 2},
+    # which half explains the gap to the DCNN: its architecture or its optimisation?
+    "dcnn_tunedopt": {"arch": "dcnn", "method": "rul_only", "window": 30, "model": {}},
+    "small_dcnnopt": {"model": SMALL, "window": 30, **DCNN_OPT},
+    # the architecture, then: the DCNN's bounded tanh, and a CNN without BatchNorm
+    "small_tanh": {"model": {**SMALL, "activation": "tanh"}},
+    "small_nobn": {"model": {**SMALL, "conv_batchnorm": False}},
+    "small_tanh_nobn": {"model": {**SMALL, "activation": "tanh", "conv_batchnorm": False}},
+    # tanh features are bounded: a head on raw cycles (0-125) barely moves, so scale targets
+    "small_tanh125": {"model": {**SMALL, "activation": "tanh"}, "rul_scale": 125.0},
+    # engines start at different healthy levels: subtract each engine's own first cycles
+    "small_base10": {"model": SMALL, "engine_baseline": 10},
+    "small_lr3_base10": {"model": SMALL, "lr": 3e-4, "engine_baseline": 10},
+    # how far does noise go: twice as much on the small model, and 0.5 on the tuned one
+    "small_lr3_noise10": {"model": SMALL, "lr": 3e-4, "input_noise": 1.0},
+    "tuned_lr3_noise5": {"lr": 3e-4, "input_noise": 0.5},
+    "small_nobn_lr3_noise5": {
+        "model": {**SMALL, "conv_batchnorm": False},
+        "lr": 3e-4,
+        "input_noise": 0.5,
+    },
+    "small_tanh125_noise5": {
+        "model": {**SMALL, "activation": "tanh"},
+        "rul_scale": 125.0,
+        "input_noise": 0.5,
+    },
 }
 
 
@@ -67,6 +101,7 @@ def probe(name: str, epochs: int, seed: int) -> None:
             "epoch": trainer.epoch,
             "val": round(val, 3),
             "vbc": round(c["val_rmse_below_cap"][-1], 3),
+            "vac": round(c["val_rmse_at_cap"][-1], 3),
             "test": round(c["test_rmse"][-1], 3),
             "train": round(c["train_loss_rul"][-1], 1),
             "t": round(time.time() - t0, 1),

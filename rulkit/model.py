@@ -15,24 +15,33 @@ from torch import nn
 
 from .data.prepare import RUL_CAP
 
-
-def conv_block(c_in: int, c_out: int, dropout: float) -> nn.Sequential:
-    """Conv1d (k=3, same length, no bias: BatchNorm supplies it) -> BN -> ReLU -> Dropout."""
-    return nn.Sequential(
-        nn.Conv1d(c_in, c_out, kernel_size=3, padding=1, bias=False),
-        nn.BatchNorm1d(c_out),
-        nn.ReLU(),
-        nn.Dropout(dropout),
-    )
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
 
-def mlp(sizes: list[int], dropout: float = 0.0, final_activation: bool = True) -> nn.Sequential:
-    """Linear layers of the given sizes with ReLU (and optional Dropout) between them."""
+def conv_block(
+    c_in: int, c_out: int, dropout: float, activation: str = "relu", batchnorm: bool = True
+) -> nn.Sequential:
+    """Conv1d (k=3, same length) -> BatchNorm -> activation -> Dropout.
+
+    The conv has no bias when BatchNorm follows (BatchNorm supplies it).
+    """
+    layers = [nn.Conv1d(c_in, c_out, kernel_size=3, padding=1, bias=not batchnorm)]
+    layers += [nn.BatchNorm1d(c_out)] if batchnorm else []
+    return nn.Sequential(*layers, ACTIVATIONS[activation](), nn.Dropout(dropout))
+
+
+def mlp(
+    sizes: list[int],
+    dropout: float = 0.0,
+    final_activation: bool = True,
+    activation: str = "relu",
+) -> nn.Sequential:
+    """Linear layers of the given sizes with an activation (and optional Dropout) between them."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2 or final_activation:
-            layers.append(nn.ReLU())
+            layers.append(ACTIVATIONS[activation]())
             if dropout:
                 layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
@@ -50,6 +59,8 @@ class DualTaskModel(nn.Module):
     head predicts RUL / rul_scale and the model returns cycles either way, so with
     ``rul_scale=125`` the head works on [0, 1] targets as public recipes do.
     ``rul_final_relu=False`` drops the final ReLU (a linear output).
+    ``activation="tanh"`` (bounded, as in the reference DCNN) replaces the hidden ReLUs and
+    ``conv_batchnorm=False`` drops the BatchNorm of the CNN; both are departures from the book.
     """
 
     has_health_head = True
@@ -72,11 +83,20 @@ class DualTaskModel(nn.Module):
         rul_bias_init: float | None = RUL_CAP / 2,
         rul_scale: float = 1.0,
         rul_final_relu: bool = True,
+        activation: str = "relu",
+        conv_batchnorm: bool = True,
     ):
         super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}"
+            )
         channels = [n_features, *conv_channels]
         self.cnn = nn.Sequential(
-            *[conv_block(a, b, conv_dropout) for a, b in zip(channels[:-1], channels[1:])]
+            *[
+                conv_block(a, b, conv_dropout, activation, conv_batchnorm)
+                for a, b in zip(channels[:-1], channels[1:])
+            ]
         )
         self.lstm = nn.LSTM(
             channels[-1],
@@ -90,16 +110,24 @@ class DualTaskModel(nn.Module):
         self.attention = nn.MultiheadAttention(width, attention_heads, batch_first=True)
         self.attention_dropout = nn.Dropout(attention_dropout)
         self.attention_norm = nn.LayerNorm(width)
-        self.funnel = mlp([width, *funnel], dropout=funnel_dropout)
+        self.funnel = mlp([width, *funnel], dropout=funnel_dropout, activation=activation)
         # the final ReLU (the book's) keeps RUL >= 0
-        self.rul_head = mlp([funnel[-1], *rul_head, 1], final_activation=rul_final_relu)
+        self.rul_head = mlp(
+            [funnel[-1], *rul_head, 1], final_activation=False, activation=activation
+        )
+        if rul_final_relu:  # the book's final ReLU keeps RUL >= 0 (whatever the activation)
+            self.rul_head.append(nn.ReLU())
         self.rul_scale = float(rul_scale)
         if rul_bias_init is not None:
             # Start mid-range (R_max / 2). With PyTorch's default init the final ReLU is
             # dead for most seeds (every prediction 0, no gradient from the RUL loss).
             last = [m for m in self.rul_head if isinstance(m, nn.Linear)][-1]
             nn.init.constant_(last.bias, rul_bias_init / self.rul_scale)
-        self.health_head = mlp([funnel[-1], *health_head, n_health_classes], final_activation=False)
+        self.health_head = mlp(
+            [funnel[-1], *health_head, n_health_classes],
+            final_activation=False,
+            activation=activation,
+        )
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Shared representation (B, funnel[-1]) of windows x (B, T, F)."""

@@ -343,6 +343,7 @@ def prepare_for(config: TrainConfig) -> Prepared:
         val_fraction=config.val_fraction,
         seed=config.seed,
         max_train_engines=config.max_train_engines,
+        engine_baseline=config.engine_baseline,
     )
 
 

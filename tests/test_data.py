@@ -22,7 +22,7 @@ from rulkit.data import (
     synthetic_tables,
     write_cmapss_files,
 )
-from rulkit.data.prepare import split_engines
+from rulkit.data.prepare import split_engines, subtract_engine_baseline
 
 WINDOW = 30
 TRAIN_WINDOWS = {"FD001": 17731, "FD002": 46219, "FD003": 21820, "FD004": 54028}
@@ -261,6 +261,29 @@ def test_sliding_windows_never_cross_engines():
     np.testing.assert_array_equal(last, [2, 5, 6])  # engine 1: 1 window, 2: 2, 3: none
     np.testing.assert_array_equal(X[1], features[3:6])
     assert (units[last - 2] == units[last]).all()
+
+
+def test_engine_baseline_against_pandas():
+    """Oracle: a pandas group-by of each engine's first k rows."""
+    rng = np.random.default_rng(0)
+    units = np.repeat([3, 5, 9], [6, 2, 4])  # engine 5 is shorter than k
+    features = rng.normal(size=(12, 3))
+    frame = pd.DataFrame(features).assign(unit=units)
+    baseline = frame.groupby("unit").head(4).groupby("unit").mean()
+    expected = features - baseline.loc[units].to_numpy()
+    np.testing.assert_allclose(subtract_engine_baseline(features, units, 4), expected)
+
+
+def test_prepare_with_engine_baseline_centres_each_engine(real):
+    tables, plain = real("FD001")
+    based = prepare(tables=tables, engine_baseline=10)
+    first = based.train.unit == based.train.unit[0]
+    # the first window of an engine covers its first 30 cycles; the first 10 average to 0
+    np.testing.assert_allclose(based.train.X[first][0, :10].mean(axis=0), 0, atol=1e-5)
+    # a shift per engine and sensor: differences inside a window are unchanged
+    dx = np.diff(based.test.X, axis=1) - np.diff(plain.test.X, axis=1)
+    np.testing.assert_allclose(dx, 0, atol=1e-5)
+    assert not np.allclose(based.test.X, plain.test.X)
 
 
 def test_split_is_seeded():

@@ -131,3 +131,19 @@ def test_heads_run_in_float32_under_mixed_precision(tiny):
     assert rul.dtype == torch.float32 and logits.dtype == torch.float32
     torch.testing.assert_close(rul, tiny.rul_head(z.float()).squeeze(-1))
     assert torch.tensor(100.3, dtype=torch.bfloat16).item() == 100.5  # what the heads avoid
+
+
+def test_tanh_and_no_batchnorm_keep_the_structure():
+    torch.manual_seed(0)
+    model = DualTaskModel(n_features=14, **TINY_ARCH, activation="tanh", conv_batchnorm=False)
+    kinds = {type(m).__name__ for m in model.modules()}
+    assert "Tanh" in kinds and "BatchNorm1d" not in kinds
+    # the RUL head still ends in the book's ReLU, so RUL stays >= 0
+    assert isinstance(model.rul_head[-1], torch.nn.ReLU)
+    rul, logits = model(torch.randn(5, 30, 14) * 10)
+    assert rul.shape == (5,) and logits.shape == (5, 3) and (rul >= 0).all()
+
+
+def test_unknown_activation_is_named():
+    with pytest.raises(ValueError, match="activation"):
+        DualTaskModel(activation="gelu")

@@ -187,6 +187,18 @@ def sliding_windows(
     return view[window_starts].transpose(0, 2, 1), window_starts + window - 1
 
 
+def subtract_engine_baseline(features: np.ndarray, units: np.ndarray, cycles: int) -> np.ndarray:
+    """Each engine's features minus their mean over its own first ``cycles`` rows.
+
+    Engines start healthy but not identical: their healthy levels differ by about a
+    fifth of the whole healthy-to-failure shift. Subtracting them leaves the drift.
+    """
+    starts, lengths = engine_bounds(units)
+    n = np.minimum(lengths, cycles)
+    sums = np.stack([features[a : a + k].sum(axis=0) for a, k in zip(starts, n)])
+    return features - np.repeat(sums / n[:, None], lengths, axis=0)
+
+
 def last_windows(
     features: np.ndarray, units: np.ndarray, window: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -240,9 +252,17 @@ class Prepared:
         )
 
 
-def _train_split(frame: pd.DataFrame, state: FittedState) -> Split:
+def _features(frame: pd.DataFrame, state: FittedState, engine_baseline: int) -> np.ndarray:
+    """Normalised features of a unit-sorted table, minus each engine's baseline if asked."""
+    features = state.transform(frame)
+    if engine_baseline > 0:
+        features = subtract_engine_baseline(features, frame["unit"].to_numpy(), engine_baseline)
+    return features
+
+
+def _train_split(frame: pd.DataFrame, state: FittedState, engine_baseline: int = 0) -> Split:
     units = frame["unit"].to_numpy()
-    X, last = sliding_windows(state.transform(frame), units, state.window)
+    X, last = sliding_windows(_features(frame, state, engine_baseline), units, state.window)
     rul = np.minimum(train_rul(frame)[last], state.rul_cap)
     return Split(
         X=np.ascontiguousarray(X, dtype=np.float32),
@@ -264,12 +284,15 @@ def prepare(
     val_fraction: float = 0.2,
     seed: int = 0,
     max_train_engines: int | None = None,
+    engine_baseline: int = 0,
     tables: CMAPSSTables | None = None,
 ) -> Prepared:
     """Run the whole pre-processing pipeline of one subset (SPEC section 2).
 
     ``use_settings=False`` gives the 14-sensor input; ``max_train_engines`` keeps
     only the first engines of the training split (the smoke profile uses it);
+    ``engine_baseline=k > 0`` subtracts from every engine its mean over its own first k
+    cycles (:func:`subtract_engine_baseline`; not in the book);
     ``tables`` lets tests pass synthetic data instead of reading files.
     """
     subset = check_subset(subset) if tables is None else tables.subset
@@ -293,7 +316,8 @@ def prepare(
         health_thresholds=tuple(health_thresholds),
     )
     test_units = tables.test["unit"].to_numpy()
-    X_test, n_cycles = last_windows(state.transform(tables.test), test_units, window)
+    test_features = _features(tables.test, state, engine_baseline)
+    X_test, n_cycles = last_windows(test_features, test_units, window)
     rul_test = np.minimum(tables.test_rul, rul_cap)
     test = Split(
         X=np.ascontiguousarray(X_test, dtype=np.float32),
@@ -305,8 +329,8 @@ def prepare(
     )
     return Prepared(
         subset=subset,
-        train=_train_split(tables.train[in_train], state),
-        val=_train_split(tables.train[in_val], state),
+        train=_train_split(tables.train[in_train], state, engine_baseline),
+        val=_train_split(tables.train[in_val], state, engine_baseline),
         test=test,
         state=state,
         info={"n_padded_test_engines": int((n_cycles < window).sum())},
