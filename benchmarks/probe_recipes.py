@@ -3,14 +3,17 @@
 Each probe is the `tuned` profile with a few fields changed, baseline method unless the probe
 says otherwise, trained in memory on one thread. Every line holds the validation RMSE (all
 windows, and windows below the cap) and, for the record only, the test RMSE: nothing here
-chooses on the test set. The 2026-12-04 lines are in benchmarks/measurements/.
+chooses on the test set. The lines of 2026-12-04 and 2026-12-05 are in
+benchmarks/measurements/, each with a table made by ``--table``.
 
     python benchmarks/probe_recipes.py small,small_noise5 40 0 > probes.jsonl
+    python benchmarks/probe_recipes.py --table probes.jsonl   # one row per probe and seed
 """
 
 import json
 import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -109,7 +112,33 @@ def probe(name: str, epochs: int, seed: int) -> None:
         print(json.dumps(line), flush=True)
 
 
+def table(path: str) -> str:
+    """Markdown: per probe and seed, the epoch that validation chooses (all windows, the
+    protocol's rule, and windows below the cap) and the test RMSE there (for the record)."""
+    runs: dict[tuple[str, int], list[dict]] = {}
+    for line in Path(path).read_text().splitlines():
+        d = json.loads(line)
+        runs.setdefault((d["probe"], d["seed"]), []).append(d)
+    rows = [
+        "| probe | seed | epochs | chosen epoch | val RMSE | at cap | test RMSE at it "
+        "| below-cap choice: epoch / test |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (name, seed), lines in runs.items():
+        best = min(lines, key=lambda d: d["val"])
+        below = min(lines, key=lambda d: d["vbc"])
+        rows.append(
+            f"| {name} | {seed} | {len(lines)} | {best['epoch']} | {best['val']:.2f} "
+            f"| {best.get('vac', float('nan')):.2f} | {best['test']:.2f} "
+            f"| {below['epoch']} / {below['test']:.2f} |"
+        )
+    return "\n".join(rows)
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--table":
+        print(table(sys.argv[2]))
+        sys.exit()
     torch.set_num_threads(1)
     names = sys.argv[1].split(",")
     epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 40
