@@ -305,6 +305,12 @@ def expected_cost(profile: str, runs: int = 1) -> str:
             f"{runs} run(s) of the tuned recipe: about 40 epochs each, {ratio['low']} to "
             f"{ratio['high']} of a full-recipe run on a CPU (benchmarks/bench_recipes.py)."
         )
+    if profile == "lean":
+        lean = times["lean_run_cpu_minutes"]
+        return (
+            f"{runs} run(s) of the lean recipe: 30 to 50 epochs each, {lean['low']} to "
+            f"{lean['high']} minutes per FD001 run on one core of a 2-core CPU ({lean['load']})."
+        )
     smoke = times["smoke_run"]
     return (
         f"{runs} smoke run(s): 8 training engines, at most 5 epochs; "

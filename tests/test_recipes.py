@@ -160,6 +160,32 @@ def test_tuned_profile_departs_from_the_book_only_where_it_says():
     assert cfg.run_name() == "FD001_baseline_seed0_tuned"
 
 
+def test_lean_profile_is_tuned_with_a_smaller_model_noise_and_a_lower_lr():
+    from rulkit.config import LEAN
+    from rulkit.model import build_model, count_parameters
+
+    cfg = profile_config("lean", subset="FD001", method="gaba", seed=3)
+    tuned = profile_config("tuned", subset="FD001", method="gaba", seed=3)
+    changed = {k for k in LEAN if getattr(cfg, k) != getattr(tuned, k)}
+    assert changed == {"model", "input_noise", "lr", "early_stop_patience", "max_epochs"}
+    assert cfg.run_name() == "FD001_gaba_seed3_lean"
+
+    def linear(a, b):
+        return a * b + b
+
+    def lstm_direction(n_in, h=32):
+        return 4 * h * n_in + 4 * h * h + 8 * h
+
+    conv = (3 * 14 * 32 + 32) + 2 * (3 * 32 * 32 + 32)  # with bias: no BatchNorm
+    lstm = 2 * lstm_direction(32) + 2 * lstm_direction(64)
+    attention = 4 * 64 * 64 + 4 * 64 + 2 * 64  # in/out projections, LayerNorm
+    funnel = linear(64, 64) + linear(64, 32) + linear(32, 16)
+    heads = linear(16, 64) + linear(64, 32) + linear(32, 16) + linear(16, 1)
+    heads += linear(16, 32) + linear(32, 16) + linear(16, 3)
+    model = build_model("dual", 14, cfg.window, cfg.rul_scale, **cfg.model)
+    assert count_parameters(model) == conv + lstm + attention + funnel + heads == 77_940
+
+
 def test_ablation_table_names_each_change_and_its_command():
     from rulkit.report import ablation_table, recipe_overrides
     from rulkit.results import load_results

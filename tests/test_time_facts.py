@@ -73,6 +73,15 @@ def test_full_run_hours_match_the_committed_runs():
     assert (hours["low"], hours["high"]) == (round(min(cpu), 1), round(max(cpu), 1))
 
 
+def test_lean_run_minutes_match_the_committed_runs():
+    runs = [json.loads(p.read_text()) for p in sorted((ROOT / "results").glob("FD001_*_lean.json"))]
+    assert runs, "no lean FD001 result in results/"
+    minutes = [r["provenance"]["wall_time_s"] / 60 for r in runs]
+    lean = measured_times()["lean_run_cpu_minutes"]
+    assert (lean["low"], lean["high"]) == (round(min(minutes), 1), round(max(minutes), 1))
+    assert f"{lean['low']} to {lean['high']} minutes" in expected_cost("lean")
+
+
 def test_chapter_rows_name_existing_notebooks():
     chapters = measured_times()["chapters"]
     assert chapters, "run python benchmarks/time_chapters.py"
