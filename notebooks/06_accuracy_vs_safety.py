@@ -258,10 +258,11 @@ plt.show()
 
 # %%
 RESULTS_DIR = Path("..") / "results"
+RECIPES = ("full", "tuned", "lean")
 records, records_from = load_measured(RESULTS_DIR)
 print("results read:", run_set(records))  # tests/test_results_current.py checks this line
-# the book's recipe and the tuned one (chapter "Training it well"); ablation runs and the
-# single-task reference network are not methods of this chapter
+# the book's recipe and the tuned and lean ones (chapter "Training it well"); ablation
+# runs and the single-task reference network are not methods of this chapter
 rows = [
     {
         "profile": config_label(r),
@@ -271,7 +272,7 @@ rows = [
         "nasa": r.get("test", {}).get("nasa"),
     }
     for r in records
-    if config_label(r) in ("full", "tuned")
+    if config_label(r) in RECIPES
 ]
 measured = pd.DataFrame(rows, columns=["profile", "subset", "method", "rmse", "nasa"]).dropna()
 if measured.empty:
@@ -281,7 +282,7 @@ else:
     measured = measured.groupby(["profile", "subset", "method"], as_index=False).agg(
         seeds=("rmse", "size"), rmse=("rmse", "mean"), nasa=("nasa", "mean")
     )
-    print(f"{len(rows)} runs of these two recipes from {records_from}; seed means (measured here):")
+    print(f"{len(rows)} runs of these recipes from {records_from}; seed means (measured here):")
     print(measured.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
 
 # %%
@@ -321,7 +322,7 @@ if not measured.empty:
 # for scale. The results chapter adds intervals and curves.
 
 # %%
-for recipe in ("full", "tuned"):
+for recipe in RECIPES:
     display(Markdown(results_paragraph(records, "FD001", profile=recipe)))
 above = [
     (row.profile, row.method)

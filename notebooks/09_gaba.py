@@ -771,14 +771,15 @@ print_floor_and_checkpoint(gaba_runs)
 # floor that follow did not improve the validation RMSE. What the floor does to a
 # model that is scored is therefore not measured by these runs.
 #
-# The tuned recipe of the chapter "Training it well" chooses later epochs, and under
-# it the question has the opposite answer: every scored GABA and GRACE checkpoint
-# comes after the weight reached its floor.
+# The tuned and lean recipes of the chapter "Training it well" choose later epochs,
+# and under them the question has the opposite answer: every scored GABA and GRACE
+# checkpoint comes after the weight reached its floor.
 
 # %%
-tuned_gaba = [r for r in records if config_label(r) == "tuned" and r["method"] in ("gaba", "grace")]
-print(f"{len(tuned_gaba)} tuned-recipe GABA/GRACE runs")
-print_floor_and_checkpoint(tuned_gaba)
+for recipe in ("tuned", "lean"):
+    later = [r for r in records if config_label(r) == recipe and r["method"] in ("gaba", "grace")]
+    print(f"{len(later)} {recipe}-recipe GABA/GRACE runs")
+    print_floor_and_checkpoint(later)
 
 # %% [markdown]
 # ## Exercises
