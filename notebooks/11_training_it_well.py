@@ -336,17 +336,19 @@ print(f"parameters: {count_parameters(tuned_model):,}")
 # (`PLAN=benchmarks/plans/fd001_tuned.plan benchmarks/gpu_session.sh`). Seed means
 # and spreads, beside the book's recipe and the book's published figures:
 
+
 # %%
-rows = []
-for method in ("baseline", "amnl", "gaba", "grace"):
-    for label, runs in (("full", book_runs), ("tuned", tuned_runs)):
-        if not any(r["method"] == method for r in runs):
-            continue
-        rmse = seed_spread(FD001, method, "FD001", "rmse", profile=label)
-        nasa = seed_spread(FD001, method, "FD001", "nasa", profile=label)
-        epochs = [r["best_epoch"] for r in runs if r["method"] == method]
-        rows.append(
-            {
+def recipe_table(groups, book=True):
+    """Seed mean and spread per method and recipe, with the chosen epochs."""
+    rows = []
+    for method in ("baseline", "amnl", "gaba", "grace"):
+        for label, runs in groups.items():
+            if not any(r["method"] == method for r in runs):
+                continue
+            rmse = seed_spread(FD001, method, "FD001", "rmse", profile=label)
+            nasa = seed_spread(FD001, method, "FD001", "nasa", profile=label)
+            epochs = [r["best_epoch"] for r in runs if r["method"] == method]
+            row = {
                 "method": method,
                 "recipe": label,
                 "seeds": rmse.n,
@@ -354,11 +356,14 @@ for method in ("baseline", "amnl", "gaba", "grace"):
                 "sd": rmse.sd,
                 "NASA mean": nasa.mean,
                 "chosen epochs": ", ".join(map(str, sorted(epochs))),
-                "book (published) RMSE": published.book_figure("FD001", method)[0],
             }
-        )
-recipes = pd.DataFrame(rows)
-display(table(recipes))
+            if book:
+                row["book (published) RMSE"] = published.book_figure("FD001", method)[0]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+display(table(recipe_table({"full": book_runs, "tuned": tuned_runs})))
 
 # %% [markdown]
 # The test curves of the tuned runs, baseline and GRACE:
@@ -493,26 +498,9 @@ print(f"parameters: {count_parameters(lean_model):,} (tuned: {count_parameters(t
 # for the three recipes:
 
 # %%
-rows = []
-for method in ("baseline", "amnl", "gaba", "grace"):
-    for label, runs in (("full", book_runs), ("tuned", tuned_runs), ("lean", lean_runs)):
-        if not any(r["method"] == method for r in runs):
-            continue
-        rmse = seed_spread(FD001, method, "FD001", "rmse", profile=label)
-        nasa = seed_spread(FD001, method, "FD001", "nasa", profile=label)
-        epochs = [r["best_epoch"] for r in runs if r["method"] == method]
-        rows.append(
-            {
-                "method": method,
-                "recipe": label,
-                "seeds": rmse.n,
-                "test RMSE mean": rmse.mean,
-                "sd": rmse.sd,
-                "NASA mean": nasa.mean,
-                "chosen epochs": ", ".join(map(str, sorted(epochs))),
-            }
-        )
-display(table(pd.DataFrame(rows)))
+display(
+    table(recipe_table({"full": book_runs, "tuned": tuned_runs, "lean": lean_runs}, book=False))
+)
 lean_minutes = [r["provenance"]["wall_time_s"] / 60 for r in lean_runs]
 if lean_minutes:
     print(f"wall time per lean run: {min(lean_minutes):.1f} to {max(lean_minutes):.1f} minutes")
