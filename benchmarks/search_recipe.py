@@ -1,0 +1,145 @@
+"""Optuna search around the `lean` recipe on FD001 (issue 15): validation RMSE only.
+
+Each trial trains the DualTaskModel (baseline method, one thread, seed 0) with a few fields
+of the `lean` profile drawn by Optuna's TPE sampler, and reports after every epoch the lowest
+validation RMSE so far (all windows of the held-out engines: the protocol's checkpoint
+rule). The median pruner stops trials that are worse than the median of earlier trials at
+the same epoch. The test set is never loaded into the objective: no test RMSE is computed.
+
+Several workers may share one study (one core each):
+
+    python benchmarks/search_recipe.py run  study.db 60    # trials until 60 minutes are up
+    python benchmarks/search_recipe.py dump study.db > trials.jsonl
+    python benchmarks/search_recipe.py --table trials.jsonl   # a Markdown table, best first
+"""
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import torch
+
+from rulkit.config import LEAN, profile_config
+from rulkit.train import Trainer, prepare_for
+
+STUDY = "lean_fd001_seed0"
+MAX_EPOCHS = 45
+PATIENCE = 10  # epochs without a new validation minimum before a trial ends
+
+
+def suggest(trial: optuna.Trial) -> dict:
+    """The fields a trial changes in `lean`: optimisation, regularisation, look-back, width."""
+    width = trial.suggest_categorical("width", [16, 32, 64])
+    model = {
+        **LEAN["model"],
+        "conv_channels": [width] * 3,
+        "lstm_hidden": trial.suggest_categorical("lstm_hidden", [16, 32, 64]),
+        "conv_dropout": trial.suggest_float("conv_dropout", 0.0, 0.4),
+        "funnel_dropout": trial.suggest_float("funnel_dropout", 0.0, 0.5),
+    }
+    return {
+        "lr": trial.suggest_float("lr", 1e-4, 1e-3, log=True),
+        "weight_decay": trial.suggest_float("weight_decay", 1e-5, 1e-1, log=True),
+        "input_noise": trial.suggest_float("input_noise", 0.0, 1.0, step=0.1),
+        "batch_size": trial.suggest_categorical("batch_size", [128, 256, 512]),
+        "window": trial.suggest_categorical("window", [30, 40, 50]),
+        "model": model,
+    }
+
+
+def objective(trial: optuna.Trial) -> float:
+    """Lowest validation RMSE of a trial's run; pruned early when it trails the median."""
+    cfg = profile_config(
+        "lean",
+        subset="FD001",
+        method="baseline",
+        seed=0,
+        device="cpu",
+        max_epochs=MAX_EPOCHS,
+        early_stop_patience=PATIENCE,
+        **suggest(trial),
+    )
+    trainer = Trainer(cfg, prepare_for(cfg))
+    best, t0 = math.inf, time.time()
+    while not trainer.finished():
+        trainer.train_epoch()
+        best = min(best, trainer.end_epoch())
+        trial.report(best, trainer.epoch)
+        trial.set_user_attr("epochs", trainer.epoch)
+        trial.set_user_attr("best_epoch", trainer.best["epoch"])
+        trial.set_user_attr("seconds", round(time.time() - t0, 1))
+        if trial.should_prune():
+            raise optuna.TrialPruned()
+    return best
+
+
+# `lean` as it is: the first trial, so the study measures its starting point too
+LEAN_POINT = {
+    "width": 32,
+    "lstm_hidden": 32,
+    "conv_dropout": 0.15,
+    "funnel_dropout": 0.2,
+    "lr": 3e-4,
+    "weight_decay": 1e-4,
+    "input_noise": 0.5,
+    "batch_size": 256,
+    "window": 40,
+}
+
+
+def study(storage: str) -> optuna.Study:
+    return optuna.create_study(
+        study_name=STUDY,
+        storage=f"sqlite:///{storage}",
+        direction="minimize",
+        load_if_exists=True,
+        sampler=optuna.samplers.TPESampler(seed=0, n_startup_trials=8),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=8),
+    )
+
+
+def dump(storage: str) -> None:
+    """One JSON line per finished or pruned trial: its fields, state and best validation."""
+    for t in study(storage).trials:
+        if t.state.name in ("COMPLETE", "PRUNED"):
+            best = t.value if t.value is not None else min(t.intermediate_values.values())
+            line = {"trial": t.number, "state": t.state.name, "val": round(best, 3)}
+            print(json.dumps({**line, **t.params, **t.user_attrs}))
+
+
+def table(path: str) -> str:
+    """Markdown, best validation first."""
+    trials = [json.loads(x) for x in Path(path).read_text().splitlines()]
+    trials.sort(key=lambda d: d["val"])
+    keys = ["lr", "weight_decay", "input_noise", "batch_size", "window", "width"]
+    keys += ["lstm_hidden", "conv_dropout", "funnel_dropout"]
+    rows = [
+        "| trial | state | val RMSE | best epoch | epochs | " + " | ".join(keys) + " |",
+        "|---" * (5 + len(keys)) + "|",
+    ]
+    for d in trials:
+        cells = [f"{d[k]:.3g}" if isinstance(d[k], float) else str(d[k]) for k in keys]
+        rows.append(
+            f"| {d['trial']} | {d['state'].lower()} | {d['val']:.2f} | {d['best_epoch']} "
+            f"| {d['epochs']} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    command, target = sys.argv[1], sys.argv[2]
+    if command == "--table":
+        print(table(target))
+    elif command == "dump":
+        dump(target)
+    else:
+        torch.set_num_threads(1)
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        minutes = float(sys.argv[3]) if len(sys.argv) > 3 else 60.0
+        s = study(target)
+        if not s.trials:
+            s.enqueue_trial(LEAN_POINT)
+        s.optimize(objective, timeout=60 * minutes)
