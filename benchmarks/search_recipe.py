@@ -2,14 +2,17 @@
 
 Each trial trains the DualTaskModel (baseline method, one thread, seed 0) with a few fields
 of the `lean` profile drawn by Optuna's TPE sampler, and reports after every epoch the lowest
-validation RMSE so far (all windows of the held-out engines: the protocol's checkpoint
-rule). The median pruner stops trials that are worse than the median of earlier trials at
-the same epoch. The test set is never loaded into the objective: no test RMSE is computed.
+validation RMSE so far (the windows of the held-out engines that end at cycle 50 or later,
+whatever the window length: see COMMON_FROM). From epoch 20 on, the median pruner stops
+trials that are worse than the median of earlier trials at the same epoch (from epoch 8 it
+pruned `lean` itself, whose minimum comes at epoch ~22). The objective never scores the
+test set: no test RMSE is computed.
 
 Several workers may share one study (one core each):
 
     python benchmarks/search_recipe.py run  study.db 60    # trials until 60 minutes are up
     python benchmarks/search_recipe.py dump study.db > trials.jsonl
+    python benchmarks/search_recipe.py best trials.jsonl      # its best trial as --set flags
     python benchmarks/search_recipe.py --table trials.jsonl   # a Markdown table, best first
 """
 
@@ -25,7 +28,11 @@ import torch
 from rulkit.config import LEAN, profile_config
 from rulkit.train import Trainer, prepare_for
 
-STUDY = "lean_fd001_seed0"
+STUDY = "lean_fd001_seed0_from50"
+# Validation windows exist from cycle `window` on, so a longer window drops early (mostly
+# healthy) cycles from the validation score and looks better for that alone: every trial
+# is scored on the windows that end at cycle 50 or later (the longest window searched).
+COMMON_FROM = 50
 MAX_EPOCHS = 45
 PATIENCE = 10  # epochs without a new validation minimum before a trial ends
 
@@ -41,10 +48,10 @@ def suggest(trial: optuna.Trial) -> dict:
         "funnel_dropout": trial.suggest_float("funnel_dropout", 0.0, 0.5),
     }
     return {
-        "lr": trial.suggest_float("lr", 1e-4, 1e-3, log=True),
+        "lr": trial.suggest_float("lr", 1e-4, 2e-3, log=True),
         "weight_decay": trial.suggest_float("weight_decay", 1e-5, 1e-1, log=True),
         "input_noise": trial.suggest_float("input_noise", 0.0, 1.0, step=0.1),
-        "batch_size": trial.suggest_categorical("batch_size", [128, 256, 512]),
+        "batch_size": trial.suggest_categorical("batch_size", [64, 128, 256, 512]),
         "window": trial.suggest_categorical("window", [30, 40, 50]),
         "model": model,
     }
@@ -60,6 +67,7 @@ def objective(trial: optuna.Trial) -> float:
         device="cpu",
         max_epochs=MAX_EPOCHS,
         early_stop_patience=PATIENCE,
+        val_from_cycle=COMMON_FROM,
         **suggest(trial),
     )
     trainer = Trainer(cfg, prepare_for(cfg))
@@ -97,8 +105,42 @@ def study(storage: str) -> optuna.Study:
         direction="minimize",
         load_if_exists=True,
         sampler=optuna.samplers.TPESampler(seed=0, n_startup_trials=8),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=8),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=20),
     )
+
+
+# the space of suggest(), for trials carried over from an earlier study
+D = optuna.distributions
+SPACE = {
+    "width": D.CategoricalDistribution([16, 32, 64]),
+    "lstm_hidden": D.CategoricalDistribution([16, 32, 64]),
+    "conv_dropout": D.FloatDistribution(0.0, 0.4),
+    "funnel_dropout": D.FloatDistribution(0.0, 0.5),
+    "lr": D.FloatDistribution(1e-4, 2e-3, log=True),
+    "weight_decay": D.FloatDistribution(1e-5, 1e-1, log=True),
+    "input_noise": D.FloatDistribution(0.0, 1.0, step=0.1),
+    "batch_size": D.CategoricalDistribution([64, 128, 256, 512]),
+    "window": D.CategoricalDistribution([30, 40, 50]),
+}
+
+
+def carry_over(old: str, old_name: str, storage: str) -> int:
+    """Copy the trials of an earlier study whose score is also this study's: those with the
+    longest window, whose windows all end at cycle COMMON_FROM or later."""
+    new, kept = study(storage), 0
+    for t in optuna.load_study(study_name=old_name, storage=f"sqlite:///{old}").trials:
+        if t.state.name in ("COMPLETE", "PRUNED") and t.params["window"] == COMMON_FROM:
+            copy = optuna.trial.create_trial(
+                state=t.state,
+                value=t.value,
+                params=t.params,
+                distributions=SPACE,
+                user_attrs={**t.user_attrs, "carried_from": t.number},
+                intermediate_values=t.intermediate_values,
+            )
+            new.add_trial(copy)
+            kept += 1
+    return kept
 
 
 def dump(storage: str) -> None:
@@ -129,10 +171,31 @@ def table(path: str) -> str:
     return "\n".join(rows)
 
 
+def best_flags(path: str) -> str:
+    """The best finished trial of a dump as ``--set`` flags on top of `lean`, for
+    ``rulkit train`` or ``rulkit sweep --profile lean``."""
+    trials = [json.loads(x) for x in Path(path).read_text().splitlines()]
+    best = min((d for d in trials if d["state"] == "COMPLETE"), key=lambda d: d["val"])
+    fields = suggest(optuna.trial.FixedTrial({k: best[k] for k in LEAN_POINT}))
+    lean = profile_config("lean")
+    flags = []
+    for key, value in fields.items():
+        if value != getattr(lean, key):
+            text = json.dumps(value, separators=(",", ":"))
+            flags.append(
+                f"--set '{key}={text}'" if isinstance(value, dict) else f"--set {key}={text}"
+            )
+    return " ".join(flags)
+
+
 if __name__ == "__main__":
     command, target = sys.argv[1], sys.argv[2]
     if command == "--table":
         print(table(target))
+    elif command == "carry":  # carry OLD.db OLD_STUDY NEW.db
+        print(carry_over(target, sys.argv[3], sys.argv[4]), "trials carried over")
+    elif command == "best":
+        print(best_flags(target))
     elif command == "dump":
         dump(target)
     else:
@@ -140,6 +203,6 @@ if __name__ == "__main__":
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         minutes = float(sys.argv[3]) if len(sys.argv) > 3 else 60.0
         s = study(target)
-        if not s.trials:
+        if not any(t.params == LEAN_POINT and t.state.name != "FAIL" for t in s.trials):
             s.enqueue_trial(LEAN_POINT)
         s.optimize(objective, timeout=60 * minutes)

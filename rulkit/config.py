@@ -54,6 +54,9 @@ class TrainConfig:
     # "all" validation windows (the book), or "below_cap": only those whose RUL is under
     # the cap (the part of life where a prediction can be wrong in an interesting way)
     val_scoring: str = "all"
+    # > 0: score only the validation windows that end at or after this cycle, so that runs
+    # with different window lengths are scored on the same cycles (0: all windows, the book)
+    val_from_cycle: int = 0
     # optimisation
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -117,6 +120,7 @@ class TrainConfig:
             ("grad_norm_every", self.grad_norm_every >= 1, "must be >= 1"),
             ("max_minutes", self.max_minutes is None or self.max_minutes >= 0, "must be >= 0"),
             ("rul_scale", self.rul_scale > 0, "must be > 0"),
+            ("val_from_cycle", self.val_from_cycle >= 0, "must be >= 0"),
             ("val_scoring", self.val_scoring in VAL_SCORINGS, f"must be one of {VAL_SCORINGS}"),
             ("arch", self.arch in ("dual", "dcnn"), "must be 'dual' or 'dcnn'"),
             (

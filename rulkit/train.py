@@ -332,6 +332,15 @@ def _to_device(data: Prepared, device: torch.device) -> dict[str, dict[str, torc
     return out
 
 
+def window_end_cycles(units: np.ndarray, window: int) -> np.ndarray:
+    """The cycle at which each window ends: windows of one engine are consecutive, from
+    the one ending at cycle ``window`` on (stride 1)."""
+    units = np.asarray(units)
+    starts = np.flatnonzero(np.r_[True, units[1:] != units[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, len(units)]))
+    return np.arange(len(units)) - first + window
+
+
 def prepare_for(config: TrainConfig) -> Prepared:
     """The prepared data a config asks for (validation split seeded by the run's seed)."""
     return prepare(
@@ -393,6 +402,10 @@ class Trainer:
         # which validation windows the choices look at (all of them in the book)
         self.below_cap = self.tensors["val"]["y_rul"] < cfg.rul_cap
         self.val_mask = self.below_cap if cfg.val_scoring == "below_cap" else None
+        if cfg.val_from_cycle > cfg.window:
+            late = torch.as_tensor(window_end_cycles(self.data.val.unit, cfg.window), device=device)
+            late = late >= cfg.val_from_cycle
+            self.val_mask = late if self.val_mask is None else self.val_mask & late
         self.history = _History()
         self.curves: dict[str, list] = {k: [] for k in CURVES}
         if cfg.record_test_rmse:

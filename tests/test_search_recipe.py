@@ -58,3 +58,18 @@ def test_table_lists_the_best_validation_first(tmp_path):
     rows = search.table(str(path)).splitlines()[2:]
     assert [r.split("|")[1].strip() for r in rows] == ["2", "0", "1"]
     assert "| pruned | 14.10 |" in rows[2]
+
+
+def test_best_flags_set_only_what_differs_from_lean(tmp_path):
+    base = {**search.LEAN_POINT, "epochs": 30, "best_epoch": 20, "seconds": 1.0}
+    lines = [
+        {**base, "trial": 0, "state": "COMPLETE", "val": 12.6},
+        {**base, "trial": 1, "state": "COMPLETE", "val": 11.9, "window": 50, "lr": 5e-4},
+        {**base, "trial": 2, "state": "PRUNED", "val": 11.0, "window": 30},
+    ]
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps(d) for d in lines))
+    flags = search.best_flags(str(path))
+    assert flags.startswith("--set lr=0.0005 --set window=50")
+    # the model dict differs only in spelling out the default dropouts
+    assert '"conv_dropout":0.15' in flags

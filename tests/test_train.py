@@ -132,3 +132,20 @@ def test_measuring_task_gradients_every_other_step(fleet):
     assert not np.allclose(w[steps > 6], 0.5)
     every = train(tiny_config("grace", max_epochs=2), data=fleet, progress=False)
     assert result.per_engine["pred"] != every.per_engine["pred"]  # the knob really acts
+
+
+def test_val_from_cycle_scores_the_windows_of_a_longer_window():
+    """Window 40 scored from cycle 50 sees exactly the validation windows that window 50
+    has (one per cycle from 50 on), on the same engines."""
+    from rulkit.train import Trainer, window_end_cycles
+
+    tables = synthetic_tables(n_train=12, n_test=8, seed=1)
+    short = prepare(tables=tables, window=40, seed=0)
+    long = prepare(tables=tables, window=50, seed=0)
+    late = window_end_cycles(short.val.unit, 40) >= 50
+    assert 0 < late.sum() == len(long.val) < len(short.val)
+    np.testing.assert_array_equal(short.val.unit[late], long.val.unit)
+    np.testing.assert_array_equal(short.val.y_rul[late], long.val.y_rul)
+    assert Trainer(tiny_config("baseline", window=40), short).val_mask is None
+    scored = Trainer(tiny_config("baseline", window=40, val_from_cycle=50), short).val_mask
+    assert int(scored.sum()) == len(long.val)
