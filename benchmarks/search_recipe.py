@@ -12,6 +12,7 @@ Several workers may share one study (one core each):
 
     python benchmarks/search_recipe.py run  study.db 60    # trials until 60 minutes are up
     python benchmarks/search_recipe.py dump study.db > trials.jsonl
+    python benchmarks/search_recipe.py dump first.db lean_fd001_seed0 > first.jsonl  # 1st study
     python benchmarks/search_recipe.py best trials.jsonl      # its best trial as --set flags
     python benchmarks/search_recipe.py --table trials.jsonl   # a Markdown table, best first
 """
@@ -126,26 +127,45 @@ SPACE = {
 
 def carry_over(old: str, old_name: str, storage: str) -> int:
     """Copy the trials of an earlier study whose score is also this study's: those with the
-    longest window, whose windows all end at cycle COMMON_FROM or later."""
+    longest window, whose windows all end at cycle COMMON_FROM or later. `old` is a study
+    database or its `dump` (a .jsonl file, which keeps each trial's last report only)."""
+    if old.endswith(".jsonl"):
+        rows = [json.loads(line) for line in Path(old).read_text().splitlines()]
+        trials = [
+            (
+                r["trial"],
+                optuna.trial.TrialState[r["state"]],
+                {k: r[k] for k in SPACE},
+                {"epochs": r["epochs"], "best_epoch": r["best_epoch"], "seconds": r["seconds"]},
+                {r["epochs"]: r["val"]},
+            )
+            for r in rows
+        ]
+    else:
+        trials = [
+            (t.number, t.state, t.params, t.user_attrs, t.intermediate_values)
+            for t in optuna.load_study(study_name=old_name, storage=f"sqlite:///{old}").trials
+            if t.state.name in ("COMPLETE", "PRUNED")
+        ]
     new, kept = study(storage), 0
-    for t in optuna.load_study(study_name=old_name, storage=f"sqlite:///{old}").trials:
-        if t.state.name in ("COMPLETE", "PRUNED") and t.params["window"] == COMMON_FROM:
+    for number, state, params, attrs, reports in trials:
+        if params["window"] == COMMON_FROM:
             copy = optuna.trial.create_trial(
-                state=t.state,
-                value=t.value,
-                params=t.params,
+                state=state,
+                value=min(reports.values()) if state.name == "COMPLETE" else None,
+                params=params,
                 distributions=SPACE,
-                user_attrs={**t.user_attrs, "carried_from": t.number},
-                intermediate_values=t.intermediate_values,
+                user_attrs={**attrs, "carried_from": number},
+                intermediate_values=reports,
             )
             new.add_trial(copy)
             kept += 1
     return kept
 
 
-def dump(storage: str) -> None:
+def dump(storage: str, name: str = STUDY) -> None:
     """One JSON line per finished or pruned trial: its fields, state and best validation."""
-    for t in study(storage).trials:
+    for t in optuna.load_study(study_name=name, storage=f"sqlite:///{storage}").trials:
         if t.state.name in ("COMPLETE", "PRUNED"):
             best = t.value if t.value is not None else min(t.intermediate_values.values())
             line = {"trial": t.number, "state": t.state.name, "val": round(best, 3)}
@@ -192,12 +212,12 @@ if __name__ == "__main__":
     command, target = sys.argv[1], sys.argv[2]
     if command == "--table":
         print(table(target))
-    elif command == "carry":  # carry OLD.db OLD_STUDY NEW.db
+    elif command == "carry":  # carry OLD.db|OLD.jsonl OLD_STUDY NEW.db
         print(carry_over(target, sys.argv[3], sys.argv[4]), "trials carried over")
     elif command == "best":
         print(best_flags(target))
-    elif command == "dump":
-        dump(target)
+    elif command == "dump":  # dump STUDY.db [STUDY_NAME]
+        dump(target, *sys.argv[3:4])
     else:
         torch.set_num_threads(1)
         optuna.logging.set_verbosity(optuna.logging.WARNING)

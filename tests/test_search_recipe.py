@@ -73,3 +73,20 @@ def test_best_flags_set_only_what_differs_from_lean(tmp_path):
     assert flags.startswith("--set lr=0.0005 --set window=50")
     # the model dict differs only in spelling out the default dropouts
     assert '"conv_dropout":0.15' in flags
+
+
+def test_carry_over_keeps_only_trials_scored_like_this_study(tmp_path):
+    base = {**search.LEAN_POINT, "epochs": 30, "best_epoch": 20, "seconds": 1.0}
+    lines = [
+        {**base, "trial": 0, "state": "COMPLETE", "val": 12.6},  # window 40: other score
+        {**base, "trial": 1, "state": "COMPLETE", "val": 11.9, "window": 50},
+        {**base, "trial": 2, "state": "PRUNED", "val": 14.0, "window": 50, "epochs": 8},
+    ]
+    old = tmp_path / "old.jsonl"
+    old.write_text("\n".join(json.dumps(d) for d in lines))
+    db = tmp_path / "new.db"
+    assert search.carry_over(str(old), "unused", str(db)) == 2
+    trials = search.study(str(db)).trials
+    assert [t.user_attrs["carried_from"] for t in trials] == [1, 2]
+    assert [t.value for t in trials] == [11.9, None]
+    assert trials[1].intermediate_values == {8: 14.0}
