@@ -254,3 +254,15 @@ def test_input_noise_draws_only_when_asked(fleet):
     assert noisy != plain  # the noise reached the model
     assert noisy_next != plain_next  # and it drew from the stream; noise 0 draws nothing
     assert first_loss(0.0) == (plain, plain_next)
+
+
+def test_a_finished_run_is_not_trained_again_for_a_record_alone(tmp_path):
+    from rulkit.runs import completed_result
+
+    name = "FD002_grace_seed0_lean.json"  # made with record_test_rmse=True
+    (tmp_path / name).write_text((RESULTS / name).read_text())
+    cfg = profile_config("lean", subset="FD002", method="grace", seed=0, threads=1)
+    assert not cfg.record_test_rmse
+    assert completed_result(tmp_path, cfg)["test"]["rmse"] > 0  # done: the sweep skips it
+    other = profile_config("lean", subset="FD002", method="grace", seed=0, val_from_cycle=50)
+    assert completed_result(tmp_path, other) is None  # a training field differs: not done

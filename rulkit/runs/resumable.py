@@ -17,7 +17,7 @@ import socket
 import time
 from pathlib import Path
 
-from ..config import TrainConfig
+from ..config import RECORD_FIELDS, TrainConfig
 from ..data import Prepared
 from ..provenance import provenance
 from ..results import RunResult, result_path, write_result
@@ -169,12 +169,15 @@ def _resume(trainer: Trainer, ckpt: Path) -> list[dict]:
 
 
 def completed_result(out_dir: str | os.PathLike, config: TrainConfig) -> dict | None:
-    """The finished result file of exactly this config in ``out_dir``, if there is one."""
+    """The finished result file of this config in ``out_dir``, if there is one. What a run
+    records besides its result (e.g. ``record_test_rmse``) does not count: a finished run
+    is never trained again, and its file overwritten, for a record alone."""
     path = result_path(out_dir, config.run_name())
     try:
         record = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    if record.get("status") not in ("ok", "failed") or config.differences(record["config"]):
+    differ = set(config.differences(record["config"])) - RECORD_FIELDS
+    if record.get("status") not in ("ok", "failed") or differ:
         return None
     return record
