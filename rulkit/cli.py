@@ -58,7 +58,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         default="auto",
         choices=list(PROFILES),
         help="smoke: a few engines and epochs (CPU minutes); full: the book's recipe; "
-        "tuned: a recipe that trains (book/training.md); lean: a smaller model trained "
+        'tuned: a recipe that trains (chapter "Training it well"); lean: a smaller model trained '
         "with input noise (the same chapter); dcnn: the reference CNN (method "
         "rul_only); auto: full on a GPU, smoke otherwise (default)",
     )

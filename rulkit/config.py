@@ -208,7 +208,7 @@ DCNN = dict(
 
 # A recipe that trains (chapter "Training it well"): the DualTaskModel's structure with the
 # departures from the book that the FD001 ablation (validation engines only) supports.
-# Each entry says why; book/training.md gives the measurements.
+# Each entry says why; notebooks/11_training_it_well gives the measurements.
 TUNED = dict(
     # the three operating settings are white noise on FD001 (one condition); as inputs they
     # only add noise (validation RMSE 12.60 -> 11.70 in the ablation, seed 0)

@@ -136,7 +136,8 @@ STAND_INS: dict[str, dict[str, str]] = {
     "12_reproducing_results": {
         "demo_records": (
             "from rulkit.results import load_results\n"
-            f"demo_records = load_results({str(RESULTS_DIR)!r})\n"
+            f"demo_records = [r for r in load_results({str(RESULTS_DIR)!r})\n"
+            "                if r['subset'] == 'FD001' and r['profile'] == 'full']\n"
         ),
     },
 }
