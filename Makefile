@@ -80,7 +80,8 @@ test: lint unit nbval browser
 
 notebooks: setup
 	$(BIN)/jupytext --sync $(NB)
-	$(BIN)/jupyter execute --inplace --timeout=900 $(NB)
+	# one thread: the smoke demos' figures, which the prose quotes, depend on the thread count
+	OMP_NUM_THREADS=1 $(BIN)/jupyter execute --inplace --timeout=900 $(NB)
 	$(BIN)/jupytext --sync $(NB)
 	$(MAKE) student
 

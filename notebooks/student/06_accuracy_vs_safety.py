@@ -472,8 +472,9 @@ regimes.chooser_chart(figures)
 # ### The same choice on this project's measurements
 #
 # The chooser above works on the book's FD002/FD004 means, the pair its regimes are
-# drawn from. This project's runs cover FD001 only so far (see the results chapter),
-# so that is where measured figures can enter the choice. Below,
+# drawn from. This project's runs of the book's recipe (the `full` profile) cover
+# FD001 only (see the results chapter; the first FD002 and FD004 runs use the `lean`
+# recipe), so FD001 is where measured figures can enter the choice. Below,
 # $J(w)$ on the book's FD001 figures and, where there are any, on the seed means
 # measured here, each panel titled with its source, followed by the method $J$
 # chooses on each stretch of $w$.

@@ -742,7 +742,8 @@ def _print_floor_and_checkpoint(run):
     on = np.isclose(hist_w, run["config"]["gaba_floor"], atol=1e-6)
     before = hist_steps <= scored_step
     line = (
-        f"{run['method']} seed {run['seed']}: {per_epoch} steps an epoch, checkpoint of "
+        f"{run['subset']} {run['method']} seed {run['seed']}: {per_epoch} steps an epoch, "
+        f"checkpoint of "
         f"epoch {run['best_epoch']} = step {scored_step} (RUL weight "
         f"{hist_w[before][-1]:.4f} at step {hist_steps[before][-1]}), "
         f"{run['epochs_run'] - run['best_epoch']} epochs after it; "

@@ -30,7 +30,9 @@
 #    compared under it with paired statistics;
 # 6. why `tuned` still stops early (the error on healthy engines), and a third
 #    recipe, `lean`, that trains longer and comes closer to the reference network;
-# 7. how much of the gap between the book's figures and ours each recipe explains.
+# 7. a search around `lean` on validation engines, and a check of its best trial on
+#    five seeds;
+# 8. how much of the gap between the book's figures and ours each recipe explains.
 #
 # Nothing here is chosen on the test set. Every run records its test RMSE at each
 # epoch *for the record* (`record_test_rmse`), so that the curves below can show
@@ -75,6 +77,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
+import rulkit
 from rulkit import published
 from rulkit.config import LEAN, TUNED, profile_config
 from rulkit.model import DCNN, DualTaskModel, build_model, count_parameters
@@ -83,6 +86,7 @@ from rulkit.report import (
     config_label,
     paired_markdown,
     paired_table,
+    recipe_overrides,
     run_set,
     seed_spread,
     to_markdown,
@@ -109,11 +113,18 @@ for r in FD001:
 book_runs = by_recipe.get("full", [])
 tuned_runs = by_recipe.get("tuned", [])
 dcnn_runs = by_recipe.get("dcnn", [])
-ablation_runs = [r for label, rs in by_recipe.items() if label.startswith("custom-") for r in rs]
+# ablation runs: the book's recipe with one change (section 7's search runs start from lean)
+ablation_runs = [
+    r for r in FD001 if config_label(r).startswith("custom-") and r["config"]["profile"] == "full"
+]
+search_runs = [
+    r for r in FD001 if config_label(r).startswith("custom-") and r["config"]["profile"] == "lean"
+]
 print(f"read from {source}")
 print(
     f"FD001 runs: {len(book_runs)} book recipe, {len(tuned_runs)} tuned, "
-    f"{len(by_recipe.get('lean', []))} lean, {len(dcnn_runs)} DCNN, {len(ablation_runs)} ablation"
+    f"{len(by_recipe.get('lean', []))} lean, {len(dcnn_runs)} DCNN, {len(ablation_runs)} ablation, "
+    f"{len(search_runs)} search check"
 )
 print("results read:", run_set(records))  # tests/test_results_current.py checks this line
 
@@ -508,7 +519,7 @@ if lean_minutes:
 # one RMSE below `tuned`, and the NASA score drops by a third or more. The checkpoints
 # come from epochs 14 to 27, after the ten-epoch warm-up. One run took 3.0 to 7.1
 # minutes on one core. The baseline's 12.95 ± 0.24 is still above the reference
-# network's 12.62 (section 7).
+# network's 12.62 (section 8).
 #
 # Paired on the same test engines, as in section 5:
 
@@ -535,7 +546,182 @@ display(table(lean_floor, digits=3) if len(lean_floor) else "no GABA or GRACE ru
 # and 270. The methods differ by little even though the floor binds.
 
 # %% [markdown]
-# ## 7. How much of the gap is ours?
+# ## 7. A search on validation
+#
+# The probes changed one thing at a time, by hand. A search changes several at once
+# and lets a sampler decide where to look next. `benchmarks/search_recipe.py` uses
+# Optuna's TPE sampler around `lean`: learning rate, weight decay, input noise, batch
+# size, window length, CNN and BiLSTM width and two dropouts. Each trial trains the
+# baseline on seed 0's training engines and reports after every epoch the lowest
+# validation RMSE so far. From epoch 20 on, a median pruner stops a trial that trails
+# the earlier ones at the same epoch; it waits that long because `lean` itself is a
+# slow starter (its seed-0 minimum comes at epoch 22, the first study's trial 0
+# below). The objective reads validation engines only: the test set is not scored at
+# all during the search.
+#
+# A first study scored every trial on all its validation windows, as a run does. It
+# went to the longest window on offer (50 cycles) within a dozen trials. Part of that
+# was not the model: an engine's first window ends at cycle `window`, so a longer
+# window drops the engine's first cycles from the validation set, and those are
+# healthy cycles at the cap:
+
+# %%
+data_dir = rulkit.fetch_cmapss()
+rows = []
+for w in (30, 40, 50):
+    val = rulkit.prepare("FD001", data_dir, window=w, use_settings=False, seed=0).val
+    rows.append(
+        {"window": w, "validation windows": len(val), "at the cap": (val.y_rul >= 125).mean()}
+    )
+display(table(pd.DataFrame(rows), digits=3))
+
+# %% [markdown]
+# Each step of ten cycles removes ten windows from each of the 20 validation
+# engines, and the share at the cap falls from a third to a quarter. Scores
+# made on these three sets are answers to different exams. The second study,
+# shown below, scores every trial on the windows that end at cycle 50 or later
+# (`val_from_cycle=50`, a field of `TrainConfig`): the same windows whatever the
+# look-back. A window-50 trial has no earlier windows, so its score does not change,
+# and the first study's 16 trials with window 50 are carried over as they are.
+#
+# ```
+# python benchmarks/search_recipe.py carry benchmarks/measurements/search_2026-12-05_all_windows.jsonl first study.db
+# python benchmarks/search_recipe.py run study.db 65      # one worker, 65 minutes
+# python benchmarks/search_recipe.py dump study.db > benchmarks/measurements/search_2026-12-05.jsonl
+# ```
+
+# %%
+SEARCH = Path("..") / "benchmarks" / "measurements" / "search_2026-12-05.jsonl"
+trials = (
+    pd.read_json(SEARCH, lines=True).sort_values("trial", ignore_index=True)
+    if SEARCH.is_file()
+    else pd.DataFrame()
+)
+if len(trials):
+    done = trials["state"] == "COMPLETE"
+    carried = trials["carried_from"].notna()
+    fig, ax = plt.subplots(figsize=(8, 3))
+    for mask, marker, label in [
+        (done & ~carried, "o", "ran to its early stop"),
+        (~done & ~carried, "x", "pruned"),
+        (carried, "s", "carried over from the first study"),
+    ]:
+        ax.scatter(trials["trial"][mask], trials["val"][mask], marker=marker, label=label)
+    ax.plot(
+        trials["trial"], trials["val"].where(done).cummin().ffill(), "k-", lw=1, label="best so far"
+    )
+    ax.set(xlabel="trial", ylabel="lowest validation RMSE", ylim=(9.5, 32))
+    ax.legend(fontsize=8)
+    plt.show()
+    shown = ["trial", "state", "val", "best_epoch", "lr", "weight_decay", "input_noise"]
+    shown += ["batch_size", "window", "width", "lstm_hidden", "conv_dropout", "funnel_dropout"]
+    top = trials[done].sort_values("val")[shown].head(5).copy()
+    for col in ("lr", "weight_decay"):
+        top[col] = top[col].map("{:.2g}".format)
+    display(table(top, digits=2))
+    lean_cfg = profile_config("lean")
+    fields = ("lr", "weight_decay", "input_noise", "batch_size", "window")
+    is_lean = np.logical_and.reduce([np.isclose(trials[k], getattr(lean_cfg, k)) for k in fields])
+    for _, t in trials[is_lean].iterrows():
+        print(
+            f"lean as it is: trial {t.trial}, {t.val:.2f} by epoch {t.epochs} ({t.state.lower()})"
+        )
+    print(
+        f"{len(trials)} trials ({int(carried.sum())} carried over), "
+        f"{int(done.sum())} ran to their early stop, the rest pruned"
+    )
+else:
+    print(f"the search's trials are in the repository: {SEARCH.as_posix()}")
+
+# %% [markdown]
+# `lean` as it is (trial 16) reaches 12.75 before the pruner stops it at epoch 21.
+# The best, trial 31, reaches 10.07 at epoch 9. The five best lie between 10.07 and
+# 10.21 and share window 50, a CNN
+# and BiLSTM of width 32, batch 64 or 128 and input noise of 0 or 0.1: the search
+# undoes most of `lean`'s regularisation. Two of the five choose their epoch inside
+# the ten-epoch warm-up (trial 31 epoch 9, trial 29 epoch 4): the early choice that
+# section 6 moved away from.
+#
+# All of this is one seed's 20 validation engines, scored 46 times. The best of
+# many close trials is partly the best fit to the noise of those engines, so the
+# check below trains trial 31 on five seeds, next to `lean` scored the same way,
+# and adopts it only if its mean validation RMSE over the five seeds is lower: a
+# rule fixed before the runs. Seeds 1 to 4 hold out other validation engines than
+# the ones the search saw.
+
+
+# %%
+def recipe_check(groups):
+    """Per recipe: seeds, the mean validation RMSE at the chosen epochs (the decision) and
+    the test RMSE there (for the record)."""
+    rows = []
+    for label, runs in groups.items():
+        runs = sorted(runs, key=lambda r: r["seed"])
+        val = [r["curves"]["val_rmse"][r["best_epoch"] - 1] for r in runs]
+        test = [r["test"]["rmse"] for r in runs]
+        rows.append(
+            {
+                "recipe": label,
+                "seeds": ", ".join(str(r["seed"]) for r in runs),
+                "val RMSE by seed": ", ".join(f"{v:.2f}" for v in val),
+                "val RMSE mean": float(np.mean(val)),
+                # seed 0's validation engines are the ones the search scored
+                "val mean, seeds 1-4": float(np.mean([v for r, v in zip(runs, val) if r["seed"]])),
+                "test RMSE mean": float(np.mean(test)),
+                "sd": float(np.std(test, ddof=1)) if len(test) > 1 else math.nan,
+                "chosen epochs": ", ".join(str(r["best_epoch"]) for r in runs),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+lean_baseline = [r for r in lean_runs if r["method"] == "baseline"]
+# the check's runs: lean and the search's best trial, both scored from cycle 50
+lean_from50 = [r for r in search_runs if recipe_overrides(r, "lean") == {"val_from_cycle": 50}]
+best_from50 = [r for r in search_runs if r not in lean_from50]
+if best_from50:
+    print("the search's best trial, set on top of lean:")
+    for key, value in recipe_overrides(best_from50[0], "lean").items():
+        print(f"{key:>16} = {value!r}")
+    display(
+        table(
+            recipe_check(
+                {
+                    "lean (scored from cycle 50)": lean_from50,
+                    "search's best (scored from cycle 50)": best_from50,
+                    "lean (its result files, scored from cycle 40)": lean_baseline,
+                }
+            )
+        )
+    )
+else:
+    print("no check runs of the search's best trial in results/search/ yet")
+
+# %% [markdown]
+# On validation the search's best trial wins on every seed: 11.84 against `lean`'s
+# 13.25 over the five seeds, both scored from cycle 50, and 12.28 against 13.39 over
+# seeds 1 to 4, whose validation engines the search never saw. By the rule it
+# passes. `lean` scored from cycle 50 chooses the same epochs as its own result
+# files, so its test RMSE is unchanged.
+#
+# The rule was a condition, not the whole decision. The chosen epochs column shows
+# what the winner does: its checkpoints come from epochs 4 to 9, inside the
+# ten-epoch warm-up, the early choice section 6 set out to leave behind and a
+# target of this chapter's recipes (a best epoch well after the warm-up) that the
+# validation score does not see. So `lean` stays the recipe of the chapters that
+# follow. The test RMSE, recorded and not used for the choice, points the same way:
+# 13.69 ± 0.37 for the search's best against 12.95 ± 0.24.
+#
+# The search did what it was asked: it lowered the validation score, by about one
+# and a half RMSE, on engines it had not seen too. That the test does not follow
+# says the validation score and the test score measure different things. The first
+# averages all windows of a held-out engine from cycle 50 to its failure; the second
+# takes one window per test engine, its last, cut at a random point of its life. Which
+# of their differences matters here has not been measured yet; scoring validation
+# on one window per engine, cut the way the test engines are, is the next study.
+
+# %% [markdown]
+# ## 8. How much of the gap is ours?
 #
 # The book reports test RMSEs near 10 on FD001. The numbers below put the book's
 # figures, our runs of its recipe, our two recipes and the reference network side by
@@ -733,6 +919,10 @@ else:
 #   learning rate (`lean`), delays that and chooses later epochs. It is the closest of
 #   the three recipes to the reference network, but its baseline is still above it:
 #   our training explains a good part of the gap to the book's figures, not all of it.
+# - An Optuna search around `lean` on validation engines lowers the validation RMSE on
+#   five seeds, but its best trial chooses epochs inside the warm-up and `lean` stays
+#   the recipe. Runs with different windows compare fairly only on the same validation
+#   windows (`val_from_cycle`).
 # - Under `tuned` and `lean`, GABA's RUL weight is on its floor when the checkpoint is
 #   taken, and the four methods differ by less than their seed-to-seed spread.
 
