@@ -39,7 +39,8 @@
 # Nothing here is chosen on the test set. Every run records its test RMSE at each
 # epoch *for the record* (`record_test_rmse`), so that the curves below can show
 # what the choices cost; no choice reads those numbers. Every run of this chapter was
-# trained elsewhere (commands beside each table); the notebook reads the result files.
+# trained elsewhere (commands beside each table); the notebook reads the result files
+# (and, in section 7, the C-MAPSS files, to count validation windows).
 #
 # **Learning goals**
 #

@@ -48,7 +48,7 @@ FAST = {
     "04_dual_task_model": ALL,
     "06_accuracy_vs_safety": ("untouched", "solved"),
     "07_losses_in_code": ("untouched", "solved"),
-    "11_training_it_well": ("untouched", "solved"),  # reads result files: seconds
+    "11_training_it_well": ("untouched", "solved"),  # reads result files (and counts windows)
 }
 #: Chapters that train for minutes (3-12 CPU-minutes per run): only with RULKIT_GRADE_ALL=1.
 SLOW = {
