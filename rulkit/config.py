@@ -22,7 +22,7 @@ from .data.prepare import RUL_CAP
 from .results import run_label, run_name  # noqa: F401  (run_label: re-exported)
 
 PROFILES = ("smoke", "full", "tuned", "lean", "dcnn", "auto")
-VAL_SCORINGS = ("all", "below_cap")
+VAL_SCORINGS = ("all", "below_cap", "test_ages")
 # Fields that say where and how fast a run goes, not what it trains: they may change
 # between the segments of one run and stay out of its name.
 RUNTIME_FIELDS = frozenset(
@@ -52,7 +52,9 @@ class TrainConfig:
     engine_baseline: int = 0
     data_dir: str | None = None
     # "all" validation windows (the book), or "below_cap": only those whose RUL is under
-    # the cap (the part of life where a prediction can be wrong in an interesting way)
+    # the cap (the part of life where a prediction can be wrong in an interesting way), or
+    # "test_ages": each held-out engine scored at the ages the test engines were cut at,
+    # the way the test scores them (train.test_age_weights; no test label is read)
     val_scoring: str = "all"
     # > 0: score only the validation windows that end at or after this cycle, so that runs
     # with different window lengths are scored on the same cycles (0: all windows, the book)

@@ -341,6 +341,44 @@ def window_end_cycles(units: np.ndarray, window: int) -> np.ndarray:
     return np.arange(len(units)) - first + window
 
 
+def test_age_weights(units: np.ndarray, window: int, test_ages: np.ndarray) -> np.ndarray:
+    """Weight of each validation window under ``val_scoring="test_ages"``.
+
+    A test engine observed for ``a`` cycles is scored once, on the window that ends at its
+    last cycle. Cutting every held-out engine at every test age ``a`` it survives to gives
+    the validation windows ending at cycle ``a``: a window's weight is the number of test
+    ages equal to its end cycle. Ages shorter than the window: :func:`short_age_windows`.
+    """
+    ages = np.asarray(test_ages, np.int64)
+    counts = np.bincount(ages[ages >= window], minlength=window + 1)
+    ends = window_end_cycles(units, window)
+    return np.where(ends < len(counts), counts[np.minimum(ends, len(counts) - 1)], 0)
+
+
+def short_age_windows(val, window: int, rul_cap: float, test_ages: np.ndarray):
+    """The held-out engines cut at the test ages shorter than the window, padded at the
+    front by repeating the first row as the test's short engines are: windows, RUL
+    targets and weights (how many test engines have that age)."""
+    ages, counts = np.unique(
+        np.asarray(test_ages)[np.asarray(test_ages) < window], return_counts=True
+    )
+    first = np.flatnonzero(np.r_[True, val.unit[1:] != val.unit[:-1]])  # each engine's first window
+    X, y, w = [], [], []
+    for age, count in zip(ages, counts):
+        rows = np.maximum(np.arange(window) + age - window, 0)  # padded like last_windows
+        X.append(val.X[first][:, rows])
+        # RUL at the cut = RUL at the first window + the cycles between them (then capped)
+        y.append(np.minimum(val.y_rul[first] + window - age, rul_cap))
+        w.append(np.full(len(first), count))
+    if not X:
+        return None
+    return np.concatenate(X), np.concatenate(y).astype(np.float32), np.concatenate(w)
+
+
+def weighted_rmse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> float:
+    return float(torch.sqrt(torch.sum(weight * (pred - target) ** 2) / torch.sum(weight)))
+
+
 def prepare_for(config: TrainConfig) -> Prepared:
     """The prepared data a config asks for (validation split seeded by the run's seed)."""
     return prepare(
@@ -406,6 +444,16 @@ class Trainer:
             late = torch.as_tensor(window_end_cycles(self.data.val.unit, cfg.window), device=device)
             late = late >= cfg.val_from_cycle
             self.val_mask = late if self.val_mask is None else self.val_mask & late
+        self.val_weight = self.val_short = None
+        if cfg.val_scoring == "test_ages":
+            ages = self.data.test.n_cycles
+            w = test_age_weights(self.data.val.unit, cfg.window, ages)
+            self.val_weight = torch.as_tensor(w, dtype=torch.float32, device=device)
+            if self.val_mask is not None:
+                self.val_weight = self.val_weight * self.val_mask
+            short = short_age_windows(self.data.val, cfg.window, cfg.rul_cap, ages)
+            if short is not None:
+                self.val_short = [torch.as_tensor(a, device=device) for a in short]
         self.history = _History()
         self.curves: dict[str, list] = {k: [] for k in CURVES}
         if cfg.record_test_rmse:
@@ -475,9 +523,12 @@ class Trainer:
         # visible) and at the cap (healthy windows); the choice uses config.val_scoring
         region = lambda m: rmse(val_pred[m], val_true[m]) if bool(m.any()) else None
         regions = (region(self.below_cap), region(~self.below_cap))
-        if self.val_mask is not None:
-            val_pred, val_true = val_pred[self.val_mask], val_true[self.val_mask]
-        val_rmse = rmse(val_pred, val_true)
+        if self.val_weight is not None:
+            val_rmse = self._test_ages_rmse(ema, val_pred, val_true)
+        else:
+            if self.val_mask is not None:
+                val_pred, val_true = val_pred[self.val_mask], val_true[self.val_mask]
+            val_rmse = rmse(val_pred, val_true)
         if not math.isfinite(val_rmse):
             raise NonFiniteError(f"validation RMSE is {val_rmse} in epoch {epoch}")
         self.lr.epoch_end(val_rmse)
@@ -493,6 +544,16 @@ class Trainer:
             self.best = {"val_rmse": val_rmse, "epoch": epoch, "state": state}
         self.epoch, self.partial = epoch, None
         return val_rmse
+
+    def _test_ages_rmse(self, model, val_pred, val_true) -> float:
+        """RMSE over (held-out engine, test age) pairs: full windows plus padded short ones."""
+        pred, true, weight = val_pred, val_true, self.val_weight
+        if self.val_short is not None:
+            X, y, w = self.val_short
+            short_pred = predict(model, X, self.config.eval_batch_size, self.stepper.amp)[0]
+            pred, true = torch.cat([pred, short_pred]), torch.cat([true, y])
+            weight = torch.cat([weight, w.to(weight.dtype)])
+        return weighted_rmse(pred, true, weight)
 
     def _predict(self, model, split: str) -> torch.Tensor:
         X = self.tensors[split]["X"]

@@ -149,3 +149,35 @@ def test_val_from_cycle_scores_the_windows_of_a_longer_window():
     assert Trainer(tiny_config("baseline", window=40), short).val_mask is None
     scored = Trainer(tiny_config("baseline", window=40, val_from_cycle=50), short).val_mask
     assert int(scored.sum()) == len(long.val)
+
+
+def test_test_ages_scoring_cuts_each_held_out_engine_at_the_test_ages():
+    """Oracle: each held-out engine cut at every test age it survives to and windowed by
+    the test's own code (last_windows pads ages shorter than the window), one score each."""
+    import torch
+
+    from rulkit.data.prepare import last_windows
+    from rulkit.train import Trainer
+
+    tables = synthetic_tables(n_train=12, n_test=8, seed=1)
+    fleet = prepare(tables=tables, window=30, seed=0)
+    ages = fleet.test.n_cycles
+    assert (ages < 30).any() and (ages >= 30).any()  # both kinds of cut are exercised
+    trainer = Trainer(tiny_config("baseline", window=30, val_scoring="test_ages"), fleet)
+    trainer.train_epoch()
+    val_rmse = trainer.end_epoch()
+    model = trainer.stepper.ema.model.eval()
+    errors = []
+    for unit in fleet.state.val_units:
+        engine = tables.train[tables.train["unit"] == unit]
+        for age in ages[ages <= len(engine)]:
+            cut = engine.iloc[:age]
+            X, _ = last_windows(fleet.state.transform(cut), cut["unit"].to_numpy(), 30)
+            with torch.no_grad():
+                pred = float(model(torch.as_tensor(X, dtype=torch.float32))[0][0])
+            errors.append(pred - min(len(engine) - age, fleet.state.rul_cap))
+    assert len(errors) > 2 * len(fleet.state.val_units)  # several ages per engine
+    assert val_rmse == pytest.approx(math.sqrt(np.mean(np.square(errors))), rel=1e-4)
+    pred = trainer._predict(model, "val").numpy()
+    plain = math.sqrt(np.mean((pred - fleet.val.y_rul) ** 2))
+    assert val_rmse != pytest.approx(plain, rel=1e-3)
