@@ -350,18 +350,16 @@ def test_age_weights(units: np.ndarray, window: int, test_ages: np.ndarray) -> n
     ages equal to its end cycle. Ages shorter than the window: :func:`short_age_windows`.
     """
     ages = np.asarray(test_ages, np.int64)
-    counts = np.bincount(ages[ages >= window], minlength=window + 1)
     ends = window_end_cycles(units, window)
-    return np.where(ends < len(counts), counts[np.minimum(ends, len(counts) - 1)], 0)
+    return np.bincount(ages[ages >= window], minlength=int(ends.max(initial=0)) + 1)[ends]
 
 
 def short_age_windows(val, window: int, rul_cap: float, test_ages: np.ndarray):
     """The held-out engines cut at the test ages shorter than the window, padded at the
     front by repeating the first row as the test's short engines are: windows, RUL
     targets and weights (how many test engines have that age)."""
-    ages, counts = np.unique(
-        np.asarray(test_ages)[np.asarray(test_ages) < window], return_counts=True
-    )
+    ages = np.asarray(test_ages)
+    ages, counts = np.unique(ages[ages < window], return_counts=True)
     first = np.flatnonzero(np.r_[True, val.unit[1:] != val.unit[:-1]])  # each engine's first window
     X, y, w = [], [], []
     for age, count in zip(ages, counts):
