@@ -12,6 +12,7 @@ Several workers may share one study (one core each):
 
     python benchmarks/search_recipe.py run  study.db 60    # trials until 60 minutes are up
     python benchmarks/search_recipe.py run  ages.db 50 lean_fd001_test_ages  # 2nd score
+    python benchmarks/search_recipe.py run  bands.db 45 lean_fd001_rul_bands  # 3rd score
     python benchmarks/search_recipe.py dump study.db > trials.jsonl
     python benchmarks/search_recipe.py dump first.db lean_fd001_seed0 > first.jsonl  # 1st study
     python benchmarks/search_recipe.py best trials.jsonl      # its best trial as --set flags
@@ -39,9 +40,13 @@ COMMON_FROM = 50
 # the test engines were cut at (val_scoring="test_ages"), which scores every window length
 # on the same (engine, age) pairs; it was made after the first study's best trial chose
 # epochs inside the warm-up and its validation gain did not carry to the test set.
+# The third weighs five RUL bands below the cap and the cap itself equally
+# (val_scoring="rul_bands"): both earlier winners lost on the test engines with RUL 90-124,
+# a band that is a fifth of the validation windows from cycle 50.
 SCORING = {
     STUDY: {"val_from_cycle": COMMON_FROM},
     "lean_fd001_test_ages": {"val_scoring": "test_ages"},
+    "lean_fd001_rul_bands": {"val_scoring": "rul_bands", "val_from_cycle": COMMON_FROM},
 }
 MAX_EPOCHS = 45
 PATIENCE = 10  # epochs without a new validation minimum before a trial ends
@@ -109,16 +114,21 @@ LEAN_POINT = {
 }
 
 
-# the first study's best trial, scored again by the second study (its fields from the dump)
-FIRST_DUMP = Path(__file__).parent / "measurements" / "search_2026-12-05.jsonl"
+# the earlier studies' best trials, scored again by the later ones (fields from the dumps)
+MEASURED = Path(__file__).parent / "measurements"
+EARLIER = {
+    "lean_fd001_test_ages": ["search_2026-12-05.jsonl"],
+    "lean_fd001_rul_bands": ["search_2026-12-05.jsonl", "search_2026-12-06_test_ages.jsonl"],
+}
 
 
 def also_first(name: str) -> list[dict]:
-    if name != "lean_fd001_test_ages":
-        return []
-    rows = [json.loads(x) for x in FIRST_DUMP.read_text().splitlines()]
-    best = min((r for r in rows if r["state"] == "COMPLETE"), key=lambda r: r["val"])
-    return [{k: best[k] for k in LEAN_POINT}]
+    points = []
+    for dump_file in EARLIER.get(name, []):
+        rows = [json.loads(x) for x in (MEASURED / dump_file).read_text().splitlines()]
+        best = min((r for r in rows if r["state"] == "COMPLETE"), key=lambda r: r["val"])
+        points.append({k: best[k] for k in LEAN_POINT})
+    return points
 
 
 def study(storage: str, name: str = STUDY) -> optuna.Study:

@@ -22,7 +22,7 @@ from .data.prepare import RUL_CAP
 from .results import run_label, run_name  # noqa: F401  (run_label: re-exported)
 
 PROFILES = ("smoke", "full", "tuned", "lean", "dcnn", "auto")
-VAL_SCORINGS = ("all", "below_cap", "test_ages")
+VAL_SCORINGS = ("all", "below_cap", "test_ages", "rul_bands")
 # Fields that say where and how fast a run goes, not what it trains: they may change
 # between the segments of one run and stay out of its name.
 RUNTIME_FIELDS = frozenset(
@@ -54,7 +54,9 @@ class TrainConfig:
     # "all" validation windows (the book), or "below_cap": only those whose RUL is under
     # the cap (the part of life where a prediction can be wrong in an interesting way), or
     # "test_ages": each held-out engine scored at the ages the test engines were cut at,
-    # the way the test scores them (train.test_age_weights; no test label is read)
+    # the way the test scores them (train.test_age_weights; no test label is read), or
+    # "rul_bands": five equal RUL bands below the cap and the cap itself weigh the same
+    # (train.rul_band_weights), whatever the share of windows in each
     val_scoring: str = "all"
     # > 0: score only the validation windows that end at or after this cycle, so that runs
     # with different window lengths are scored on the same cycles (0: all windows, the book)

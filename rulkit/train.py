@@ -373,6 +373,15 @@ def short_age_windows(val, window: int, rul_cap: float, test_ages: np.ndarray):
     return np.concatenate(X), np.concatenate(y).astype(np.float32), np.concatenate(w)
 
 
+def rul_band_weights(y_rul: np.ndarray, rul_cap: float, bands: int = 5) -> np.ndarray:
+    """Weight of each validation window under ``val_scoring="rul_bands"``: the RUL range
+    below the cap cut into ``bands`` equal bands, plus the windows at the cap as one more;
+    each window weighs 1 / (windows in its band), so every band weighs the same."""
+    y = np.asarray(y_rul, np.float64)
+    band = np.where(y >= rul_cap, bands, np.floor(y / rul_cap * bands)).astype(np.int64)
+    return 1.0 / np.bincount(band, minlength=bands + 1)[band]
+
+
 def weighted_rmse(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> float:
     return float(torch.sqrt(torch.sum(weight * (pred - target) ** 2) / torch.sum(weight)))
 
@@ -452,6 +461,12 @@ class Trainer:
             short = short_age_windows(self.data.val, cfg.window, cfg.rul_cap, ages)
             if short is not None:
                 self.val_short = [torch.as_tensor(a, device=device) for a in short]
+        if cfg.val_scoring == "rul_bands":
+            y = self.data.val.y_rul
+            keep = np.ones(len(y), bool) if self.val_mask is None else self.val_mask.cpu().numpy()
+            w = np.zeros(len(y))
+            w[keep] = rul_band_weights(y[keep], cfg.rul_cap)
+            self.val_weight = torch.as_tensor(w, dtype=torch.float32, device=device)
         self.history = _History()
         self.curves: dict[str, list] = {k: [] for k in CURVES}
         if cfg.record_test_rmse:
@@ -522,7 +537,7 @@ class Trainer:
         region = lambda m: rmse(val_pred[m], val_true[m]) if bool(m.any()) else None
         regions = (region(self.below_cap), region(~self.below_cap))
         if self.val_weight is not None:
-            val_rmse = self._test_ages_rmse(ema, val_pred, val_true)
+            val_rmse = self._weighted_val_rmse(ema, val_pred, val_true)
         else:
             if self.val_mask is not None:
                 val_pred, val_true = val_pred[self.val_mask], val_true[self.val_mask]
@@ -543,8 +558,8 @@ class Trainer:
         self.epoch, self.partial = epoch, None
         return val_rmse
 
-    def _test_ages_rmse(self, model, val_pred, val_true) -> float:
-        """RMSE over (held-out engine, test age) pairs: full windows plus padded short ones."""
+    def _weighted_val_rmse(self, model, val_pred, val_true) -> float:
+        """Weighted validation RMSE (test_ages: full windows plus padded short ones)."""
         pred, true, weight = val_pred, val_true, self.val_weight
         if self.val_short is not None:
             X, y, w = self.val_short

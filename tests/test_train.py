@@ -181,3 +181,29 @@ def test_test_ages_scoring_cuts_each_held_out_engine_at_the_test_ages():
     pred = trainer._predict(model, "val").numpy()
     plain = math.sqrt(np.mean((pred - fleet.val.y_rul) ** 2))
     assert val_rmse != pytest.approx(plain, rel=1e-3)
+
+
+def test_rul_bands_scoring_is_the_mean_of_the_per_band_squared_errors():
+    """Oracle: the RMSE of the mean over RUL bands (five below the cap, the cap itself) of
+    each band's mean squared error, on the windows from cycle 40 on."""
+    from rulkit.train import Trainer, window_end_cycles
+
+    tables = synthetic_tables(n_train=12, n_test=8, seed=1)
+    fleet = prepare(tables=tables, window=30, rul_cap=60.0, seed=0)  # short synthetic lives
+    cfg = tiny_config(
+        "baseline", window=30, rul_cap=60.0, val_scoring="rul_bands", val_from_cycle=40
+    )
+    trainer = Trainer(cfg, fleet)
+    trainer.train_epoch()
+    val_rmse = trainer.end_epoch()
+    pred = trainer._predict(trainer.stepper.ema.model.eval(), "val").numpy()
+    late = window_end_cycles(fleet.val.unit, 30) >= 40
+    y, err = fleet.val.y_rul[late], (pred - fleet.val.y_rul)[late] ** 2
+    cap = fleet.state.rul_cap
+    edges = [(lo, lo + cap / 5) for lo in np.arange(5) * cap / 5] + [(cap, math.inf)]
+    per_band = [
+        err[(y >= lo) & (y < hi)].mean() for lo, hi in edges if ((y >= lo) & (y < hi)).any()
+    ]
+    assert len(per_band) == 6  # every band has windows
+    assert val_rmse == pytest.approx(math.sqrt(np.mean(per_band)), rel=1e-4)
+    assert val_rmse != pytest.approx(math.sqrt(err.mean()), rel=1e-3)
