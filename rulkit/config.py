@@ -126,6 +126,8 @@ class TrainConfig:
             ("rul_scale", self.rul_scale > 0, "must be > 0"),
             ("val_from_cycle", self.val_from_cycle >= 0, "must be >= 0"),
             ("val_scoring", self.val_scoring in VAL_SCORINGS, f"must be one of {VAL_SCORINGS}"),
+            # a --set model=... whose JSON did not parse (shell quoting) arrives as a string
+            ("model", isinstance(self.model, dict), 'must be a mapping, e.g. {"lstm_hidden": 32}'),
             ("arch", self.arch in ("dual", "dcnn"), "must be 'dual' or 'dcnn'"),
             (
                 "method",

@@ -182,6 +182,8 @@ def test_config_errors_are_clear():
         profile_config("smoke", val_fraction=0)
     with pytest.raises(ValueError, match="max_minutes must be >= 0"):
         profile_config("smoke", max_minutes=-1)
+    with pytest.raises(ValueError, match="model must be a mapping"):  # --set model= unquoted
+        profile_config("smoke", model="{lstm_hidden:32}")
 
 
 def test_all_nan_validation_is_a_failed_run(tmp_path):
