@@ -480,11 +480,11 @@ plt.show()
 # %% [markdown]
 # Read the table and the figure together with the check of the checkpoints above.
 # Neither checkpoint is a constant predictor: both spread their test predictions
-# over almost the whole range (standard deviations of 38.1 and 38.7 cycles), so the
+# over almost the whole range (standard deviations of 38.3 and 38.7 cycles), so the
 # errors are the models' own, not the mirror image of the true RUL that a
 # checkpoint predicting about 62.5 cycles everywhere would leave. In this pair of
 # runs AMNL's errors near failure are the smaller ones: an RMSE of 13.09 against
-# 19.54 cycles on the 25 engines with a true RUL of at most 30.
+# 19.39 cycles on the 25 engines with a true RUL of at most 30.
 #
 # Is that difference real, or would another sample of test engines reverse it? A
 # bootstrap over the test engines answers that part of the question: draw the
@@ -510,11 +510,11 @@ for group, mask in (("true RUL <= 30", true_t <= 30), ("true RUL > 30", true_t >
 
 # %% [markdown]
 # Over the test engines, this pair of runs separates the two groups. Near
-# failure AMNL's RMSE is lower by 6.44 cycles, with a 95% interval of
-# [-9.65, -1.90] for the difference: it does not contain zero, so another sample of
+# failure AMNL's RMSE is lower by 6.30 cycles, with a 95% interval of
+# [-9.57, -1.55] for the difference: it does not contain zero, so another sample of
 # test engines of the same kind would hardly reverse the order. Far from failure
-# the two runs are within 0.49 cycles of each other, and that interval,
-# [-1.29, 0.25], does contain zero. That is the pattern AMNL's weights aim for: the
+# the two runs are within 0.35 cycles of each other, and that interval,
+# [-1.15, 0.43], does contain zero. That is the pattern AMNL's weights aim for: the
 # gain sits in the windows near failure that they favour. But the interval covers
 # the choice of test engines only, not the choice of seed, which the next section
 # comes to.
@@ -526,7 +526,7 @@ for group, mask in (("true RUL <= 30", true_t <= 30), ("true RUL > 30", true_t >
 #
 # - **The scale is tiny.** The smoke profile trains on eight engines for five
 #   epochs; the book's recipe trains on 80 engines for up to 500 epochs, with five
-#   seeds per method. Smoke test RMSEs like the 21.95 and 20.32 cycles above say
+#   seeds per method. Smoke test RMSEs like the 21.86 and 20.37 cycles above say
 #   that the pipeline works, not how good either method is.
 # - **A noisy choice of checkpoint.** Two validation engines decide which epoch
 #   is scored, as shown above.

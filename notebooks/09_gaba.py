@@ -676,8 +676,8 @@ print(
 # depart from that in two ways: while the average is catching up (the warm-up and
 # the steps after it), and whenever the floor binds. In this run the gradient
 # ratio stayed above 19, the limit of equal pull under a floor of 0.05, on 100% of
-# the steps after the warm-up (it ended at 1511.6); the RUL weight sat on the floor
-# for 86% of them, and the RUL task pulled 46.5 times harder than the health task
+# the steps after the warm-up (it ended at 1834.1); the RUL weight sat on the floor
+# for 86% of them, and the RUL task pulled 50.4 times harder than the health task
 # (median). That is the price of the floor: it keeps the RUL task from being
 # switched off when its gradient is huge, and it gives up the equal pull GABA is
 # built for exactly when the imbalance is largest. The smoke run is short and
@@ -845,7 +845,7 @@ print(
 # default floor keeps that protection and pays for it with the balance: in this
 # chapter's smoke run the ratio stayed above 19 on 100% of the steps after the
 # warm-up, the RUL weight sat on the floor for 86% of them, and the RUL task pulled
-# 46.5 times harder than the health task (median). Neither floor gives both; which
+# 50.4 times harder than the health task (median). Neither floor gives both; which
 # one to prefer is a choice, not something GABA settles.
 
 # %% [markdown]
@@ -911,9 +911,9 @@ for beta, warmup in ((cfg.gaba_beta, cfg.gaba_warmup_steps), (BETA, WARMUP)):
 # the weight is 0.0765 at step 20 and on the floor from then on, 86% of the steps
 # after the warm-up. With $\beta = 0.99$ the prediction holds: the average, which
 # starts at 0.5 and runs from the first step, has come down only to 0.4123 at step
-# 20, 0.3057 at step 50 and 0.1678 at the last step. The weight never reaches the
+# 20, 0.3057 at step 50 and 0.1677 at the last step. The weight never reaches the
 # floor (0% of the steps), and because the RUL weight stays so large, the RUL task
-# pulls 283.7 times harder than the health task (median) instead of 46.5. The
+# pulls 334.3 times harder than the health task (median) instead of 50.4. The
 # book's smoothing is made for runs of thousands of steps; in a run of 110 steps the
 # controller with $\beta = 0.99$ hardly gets started, which is why the smoke
 # profile uses 0.9. A shorter warm-up changes little, since the average runs during
@@ -1123,7 +1123,7 @@ print("Correct: your projection matches rulkit's for one floor, and handles a fl
 #   $g_\text{rul}/g_\text{hs}$ exceeds 19, so GABA does not cancel an imbalance of
 #   500:1, whatever the book says. In the smoke run the ratio stayed above 19
 #   after the warm-up, the RUL weight sat on the floor for 86% of the steps, and the
-#   RUL task pulled 46.5 times harder than the health task (median).
+#   RUL task pulled 50.4 times harder than the health task (median).
 # - The simplified form of the worked example (weights summing to 2, none of the
 #   safety parts) balances every step exactly and follows every measurement.
 # - In the full recipe (one seed-0 run each of GABA and GRACE on FD001) the RUL weight

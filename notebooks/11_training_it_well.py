@@ -680,8 +680,11 @@ def recipe_check(groups):
 
 lean_baseline = [r for r in lean_runs if r["method"] == "baseline"]
 # the check's runs: lean and the search's best trial, both scored from cycle 50
-lean_from50 = [r for r in search_runs if recipe_overrides(r, "lean") == {"val_from_cycle": 50}]
-best_from50 = [r for r in search_runs if r not in lean_from50]
+# (the third study's check, scored by RUL bands, comes after that study below)
+bands_runs = [r for r in search_runs if r["config"].get("val_scoring") == "rul_bands"]
+first_check = [r for r in search_runs if r not in bands_runs]
+lean_from50 = [r for r in first_check if recipe_overrides(r, "lean") == {"val_from_cycle": 50}]
+best_from50 = [r for r in first_check if r not in lean_from50]
 if best_from50:
     print("the search's best trial, set on top of lean:")
     for key, value in recipe_overrides(best_from50[0], "lean").items():
@@ -728,7 +731,7 @@ else:
 # under this score, gave (`benchmarks/measurements/search_2026-12-06_test_ages.md`):
 
 # %%
-for name in ("search_2026-12-05", "search_2026-12-06_test_ages"):
+for name in ("search_2026-12-05", "search_2026-12-06_test_ages", "search_2026-12-06_rul_bands"):
     trials = pd.read_json(SEARCH.parent / f"{name}.jsonl", lines=True)
     is_lean = np.isclose(trials.input_noise, 0.5) & np.isclose(trials.lr, 3e-4)
     lean_row = trials[(trials.window == 40) & is_lean]
@@ -748,6 +751,101 @@ for name in ("search_2026-12-05", "search_2026-12-06_test_ages"):
 # of the windows on seed 0's engines, counted in the study's notes), so this difference
 # is not the one that separates validation from test here. The question stays open,
 # and `lean` stays the recipe.
+
+# %% [markdown]
+# A third study tried a score in which no part of life dominates:
+# `val_scoring="rul_bands"` cuts the RUL range below the cap into five bands of 25
+# cycles, puts the windows at the cap in a sixth, and weighs the six bands the same
+# (windows from cycle 50, as in the first study; no test data is read). Under it
+# `lean` scores 12.42 (epoch 22) and the best of 11 trials, trial 7, 10.19 at epoch
+# 23: the first winner of the three studies that chooses its checkpoint after the
+# warm-up. By the rule fixed before the study ran
+# (`benchmarks/measurements/search_2026-12-06_rul_bands.md`) it goes to the same
+# five-seed check, next to `lean` scored the same way:
+
+# %%
+lean_bands = [r for r in bands_runs if "window" not in recipe_overrides(r, "lean")]
+best_bands = [r for r in bands_runs if r not in lean_bands]
+if best_bands:
+    print("the third study's best trial, set on top of lean:")
+    for key, value in recipe_overrides(best_bands[0], "lean").items():
+        print(f"{key:>16} = {value!r}")
+    display(
+        table(
+            recipe_check(
+                {
+                    "lean (scored by RUL bands)": lean_bands,
+                    "third study's best (scored by RUL bands)": best_bands,
+                }
+            )
+        )
+    )
+else:
+    print("no check runs of the third study's best trial in results/search/ yet")
+
+# %% [markdown]
+# On validation trial 7 wins on every seed, 11.68 against 13.16 over the five seeds
+# and 12.06 against 13.35 over seeds 1 to 4, with checkpoints from epochs 12 to 23,
+# after the warm-up. By the rule it is the preferred recipe. The test RMSE, recorded
+# and not used: 13.04 ± 0.41 against `lean`'s 12.93 ± 0.22 under the same score. The
+# chapters that follow still use `lean`, for now for a practical reason: changing the
+# recipe means training every grid of the book again under it, which has not been
+# done yet.
+
+# %% [markdown]
+# Three scores, three winners that do better on validation than on the test. Each run
+# records its validation RMSE at the chosen epoch (under its own score) and, for the
+# record, its test RMSE there; per recipe (FD001 baseline, all seeds):
+
+
+# %%
+def val_test_gap(groups):
+    """Per recipe: validation and test RMSE at the chosen epoch, their gap, the epochs."""
+    rows = []
+    for label, runs in groups.items():
+        runs = [r for r in runs if r["method"] in ("baseline", "rul_only")]
+        if not runs:
+            continue
+        val = np.array([r["val"]["rmse"] for r in runs])
+        test = np.array([r["test"]["rmse"] for r in runs])
+        epochs = [r["best_epoch"] for r in runs]
+        rows.append(
+            {
+                "recipe": label,
+                "runs": len(runs),
+                "val RMSE mean": val.mean(),
+                "test RMSE mean": test.mean(),
+                "test - val": (test - val).mean(),
+                "chosen epochs": f"{min(epochs)}-{max(epochs)}",
+            }
+        )
+    return pd.DataFrame(rows).sort_values("test - val", ascending=False)
+
+
+gap_groups = {
+    "full": book_runs,
+    "tuned": tuned_runs,
+    "search's best (first study)": best_from50,
+    "search's best (third study, RUL bands)": best_bands,
+    "lean (scored by RUL bands)": lean_bands,
+    "lean": lean_runs,
+    "lean (scored from cycle 50)": lean_from50,
+    "dcnn": dcnn_runs,
+}
+display(table(val_test_gap(gap_groups)))
+
+# %% [markdown]
+# Two groups stand apart. The recipes trained without input noise (the book's,
+# `tuned`, and the best trials of the first and third studies) score 1.2 to 1.9
+# lower on validation than on the test; `lean`, trained with noise of 0.5, scores
+# slightly *higher* on validation than on the test, under each of its three scores.
+# The gap is not a matter of early epochs alone: the third study's winner chooses
+# epochs 12 to 23 and keeps a gap of 1.35. The DCNN, without noise but with dropout
+# 0.5 on a small network, lies between (0.51). The held-out engines come from the
+# same file as the training engines; a search that minimises their score is drawn
+# towards what the noise suppresses, and the test engines do not reward it. That is a
+# pattern in the files of six recipes, not a tested cause; testing it (for example,
+# searches with the input noise fixed at `lean`'s) is the next step.
 
 # %% [markdown]
 # ## 8. How much of the gap is ours?
@@ -968,7 +1066,11 @@ else:
 #   five seeds, but its best trial chooses epochs inside the warm-up and `lean` stays
 #   the recipe. Runs with different windows compare fairly only on the same validation
 #   windows (`val_from_cycle`). Scoring the held-out engines at the test engines' ages
-#   (`val_scoring="test_ages"`) ranks the recipes the same way.
+#   (`val_scoring="test_ages"`) ranks the recipes the same way. Weighing every RUL band
+#   the same (`"rul_bands"`) gives a winner that chooses after the warm-up and passes
+#   the five-seed check on validation, but not on the test; it is not adopted yet.
+# - Recipes trained without input noise score 1.2 to 1.9 lower on validation than on
+#   the test; `lean` does not. Validation-only searches are drawn to that gap.
 # - Under `tuned` and `lean`, GABA's RUL weight is on its floor when the checkpoint is
 #   taken, and the four methods differ by less than their seed-to-seed spread.
 

@@ -844,7 +844,8 @@ def _other_recipes(records: list[dict]) -> str:
         runs = [r for r in records if config_label(r) == label]
         for subset, method in sorted({(r["subset"], r["method"]) for r in runs}):
             rmse, nasa = (seed_spread(records, method, subset, k, label) for k in METRICS)
-            devices = {r.get("provenance", {}).get("device_name") for r in runs}
+            mine = [r for r in runs if (r["subset"], r["method"]) == (subset, method)]
+            devices = {r.get("provenance", {}).get("device_name") for r in mine}
             rows.append(
                 {
                     "recipe": label,

@@ -254,6 +254,25 @@ def test_the_readme_table_lists_full_runs_beside_the_book(tmp_path):
     assert "No full-recipe run has finished yet" in measured_markdown([custom.to_dict()])
 
 
+def test_the_readme_recipe_rows_name_their_own_devices():
+    from dataclasses import asdict
+
+    from rulkit.config import profile_config
+    from rulkit.report import measured_markdown
+
+    records = [fake_result("FD001", "grace", 0, 0.5).to_dict()]  # a book-recipe run
+    for subset, device in (("FD001", "cpu A"), ("FD002", "cpu B")):
+        for seed in range(2):
+            r = fake_result(subset, "baseline", seed, 0.5).to_dict()
+            lean = profile_config("lean", subset=subset, method="baseline", seed=seed)
+            r.update(profile="lean", config_hash=None, config=json.loads(json.dumps(asdict(lean))))
+            r["provenance"]["device_name"] = device
+            records.append(r)
+    rows = [line for line in measured_markdown(records).splitlines() if "| lean |" in line]
+    assert len(rows) == 2
+    assert rows[0].endswith("| cpu A |") and rows[1].endswith("| cpu B |")
+
+
 def test_beside_book_shows_one_subset_measured_where_it_exists(tmp_path):
     from rulkit.report import beside_book
 

@@ -674,8 +674,8 @@ print(
 # depart from that in two ways: while the average is catching up (the warm-up and
 # the steps after it), and whenever the floor binds. In this run the gradient
 # ratio stayed above 19, the limit of equal pull under a floor of 0.05, on 100% of
-# the steps after the warm-up (it ended at 1511.6); the RUL weight sat on the floor
-# for 86% of them, and the RUL task pulled 46.5 times harder than the health task
+# the steps after the warm-up (it ended at 1834.1); the RUL weight sat on the floor
+# for 86% of them, and the RUL task pulled 50.4 times harder than the health task
 # (median). That is the price of the floor: it keeps the RUL task from being
 # switched off when its gradient is huge, and it gives up the equal pull GABA is
 # built for exactly when the imbalance is largest. The smoke run is short and
@@ -1068,7 +1068,7 @@ print("Correct: your projection matches rulkit's for one floor, and handles a fl
 #   $g_\text{rul}/g_\text{hs}$ exceeds 19, so GABA does not cancel an imbalance of
 #   500:1, whatever the book says. In the smoke run the ratio stayed above 19
 #   after the warm-up, the RUL weight sat on the floor for 86% of the steps, and the
-#   RUL task pulled 46.5 times harder than the health task (median).
+#   RUL task pulled 50.4 times harder than the health task (median).
 # - The simplified form of the worked example (weights summing to 2, none of the
 #   safety parts) balances every step exactly and follows every measurement.
 # - In the full recipe (one seed-0 run each of GABA and GRACE on FD001) the RUL weight
