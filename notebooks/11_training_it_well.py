@@ -915,8 +915,8 @@ plt.show()
 # (1.35 to 0.63 for the third study's best, 1.85 to 0.81 for the first's) and leaves it
 # above `lean`'s. Input noise explains part of the gap, not all of it. On the test,
 # recorded only, both noisy variants score lower than their noise-free versions (12.71
-# against 13.04, 12.73 against 13.69) and about 0.2 below `lean`, less than one
-# standard deviation of either. On validation the third study's best moves the other
+# against 13.04, 12.73 against 13.69) and about 0.2 below `lean`, a difference of the
+# size of their spread over seeds (0.16 to 0.33). On validation the third study's best moves the other
 # way: noise raises its score on four of the five seeds, 12.08 against 11.68 on
 # average. That is the trap of this section in one row: the held-out engines reward
 # what the noise takes away, so a search that lets the validation score set the noise

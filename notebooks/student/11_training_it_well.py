@@ -670,6 +670,7 @@ def recipe_check(groups):
                 "val mean, seeds 1-4": float(np.mean(unseen)) if unseen else math.nan,
                 "test RMSE mean": float(np.mean(test)),
                 "sd": float(np.std(test, ddof=1)) if len(test) > 1 else math.nan,
+                "test - val": float(np.mean(test) - np.mean(val)),
                 "chosen epochs": ", ".join(str(r["best_epoch"]) for r in runs),
             }
         )
@@ -682,7 +683,9 @@ lean_baseline = [r for r in lean_runs if r["method"] == "baseline"]
 bands_runs = [r for r in search_runs if r["config"].get("val_scoring") == "rul_bands"]
 first_check = [r for r in search_runs if r not in bands_runs]
 lean_from50 = [r for r in first_check if recipe_overrides(r, "lean") == {"val_from_cycle": 50}]
-best_from50 = [r for r in first_check if r not in lean_from50]
+# a searched trial changes the window; its copy with lean's input noise (the one-factor
+# check at the end of this section) no longer lists `input_noise` among its changes
+best_from50 = [r for r in first_check if "input_noise" in recipe_overrides(r, "lean")]
 if best_from50:
     print("the search's best trial, set on top of lean:")
     for key, value in recipe_overrides(best_from50[0], "lean").items():
@@ -763,7 +766,7 @@ for name in ("search_2026-12-05", "search_2026-12-06_test_ages", "search_2026-12
 
 # %%
 lean_bands = [r for r in bands_runs if "window" not in recipe_overrides(r, "lean")]
-best_bands = [r for r in bands_runs if r not in lean_bands]
+best_bands = [r for r in bands_runs if "input_noise" in recipe_overrides(r, "lean")]
 if best_bands:
     print("the third study's best trial, set on top of lean:")
     for key, value in recipe_overrides(best_bands[0], "lean").items():
@@ -841,9 +844,89 @@ display(table(val_test_gap(gap_groups)))
 # epochs 12 to 23 and keeps a gap of 1.35. The DCNN, without noise but with dropout
 # 0.5 on a small network, lies between (0.51). The held-out engines come from the
 # same file as the training engines; a search that minimises their score is drawn
-# towards what the noise suppresses, and the test engines do not reward it. That is a
-# pattern in the files of six recipes, not a tested cause; testing it (for example,
-# searches with the input noise fixed at `lean`'s) is the next step.
+# towards what the noise suppresses, and the test engines do not reward it. So far that
+# is a pattern in the files of six recipes that differ in many fields at once, not a
+# tested cause.
+
+# %% [markdown]
+# A one-factor test of that pattern: the two noise-free winners, the first and the
+# third study's best, trained again at the same five seeds with a single change,
+# `lean`'s input noise of 0.5, and scored as before. The question and the rule were
+# written down before the runs (`benchmarks/measurements/noise_check_2026-12-06.md`):
+# noise explains the gap if it brings each recipe's test − val below 0.5, and does
+# not if the gap stays above 1.0 for both. That question reads the test column and
+# chooses nothing; whether a recipe is preferred is still decided on validation, next
+# to `lean` under the same score.
+
+
+# %%
+def with_lean_noise(runs, searched):
+    """The runs of `searched`'s recipe with `lean`'s input noise (0.5) instead of none."""
+    if not searched:
+        return []
+    changes = recipe_overrides(searched[0], "lean")
+    changes.pop("input_noise")
+    return [r for r in runs if recipe_overrides(r, "lean") == changes]
+
+
+noisy_from50 = with_lean_noise(first_check, best_from50)
+noisy_bands = with_lean_noise(bands_runs, best_bands)
+noise_check = {
+    "lean (RUL bands)": lean_bands,
+    "third study's best, no noise (RUL bands)": best_bands,
+    "third study's best, noise 0.5 (RUL bands)": noisy_bands,
+    "lean (from cycle 50)": lean_from50,
+    "first study's best, no noise (from cycle 50)": best_from50,
+    "first study's best, noise 0.5 (from cycle 50)": noisy_from50,
+}
+if noisy_from50 or noisy_bands:
+    display(table(recipe_check({k: v for k, v in noise_check.items() if v})))
+else:
+    print("no runs of the one-factor noise check in results/search/ yet")
+
+# %% [markdown]
+# Each run as a point, validation RMSE at its chosen epoch against its test RMSE there;
+# on the diagonal the two agree:
+
+# %%
+fig, ax = plt.subplots(figsize=(5, 4.5))
+for label, runs in noise_check.items():
+    if not runs:
+        continue
+    noisy = runs[0]["config"]["input_noise"] > 0
+    ax.scatter(
+        [r["val"]["rmse"] for r in runs],
+        [r["test"]["rmse"] for r in runs],
+        marker="o" if "lean" in label else ("s" if "first" in label else "^"),
+        facecolors="C0" if noisy else "none",
+        edgecolors="C0" if noisy else "C3",
+        label=label,
+    )
+ax.axline((12, 12), slope=1, color="grey", lw=0.8)
+ax.set(xlabel="validation RMSE (chosen epoch)", ylabel="test RMSE (same epoch)")
+ax.set_title("FD001 baseline: filled = input noise 0.5, open = none", fontsize=10)
+ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+plt.show()
+
+# %% [markdown]
+# Neither, by the criteria fixed in advance: noise halves the gap of both recipes
+# (1.35 to 0.63 for the third study's best, 1.85 to 0.81 for the first's) and leaves it
+# above `lean`'s. Input noise explains part of the gap, not all of it. On the test,
+# recorded only, both noisy variants score lower than their noise-free versions (12.71
+# against 13.04, 12.73 against 13.69) and about 0.2 below `lean`, a difference of the
+# size of their spread over seeds (0.16 to 0.33). On validation the third study's best moves the other
+# way: noise raises its score on four of the five seeds, 12.08 against 11.68 on
+# average. That is the trap of this section in one row: the held-out engines reward
+# what the noise takes away, so a search that lets the validation score set the noise
+# turns it off (both winners chose none).
+#
+# By the rule, the noisy third-study recipe is preferred over `lean` (12.08 against
+# 13.16 on validation, checkpoints from epochs 12 to 24); the noisy first-study recipe
+# is not, because its checkpoints still come from epochs 4 to 7, inside the warm-up.
+# Ranked by validation alone, the noise-free trial 7 would still come first: keeping
+# the noise is a choice made before any score, as `lean` made it, not one the
+# validation engines support. The chapters that follow still use `lean`; adopting the
+# noisy trial 7 means training their grids again.
 
 # %% [markdown]
 # ## 8. How much of the gap is ours?
@@ -1052,7 +1135,10 @@ else:
 #   the same (`"rul_bands"`) gives a winner that chooses after the warm-up and passes
 #   the five-seed check on validation, but not on the test; it is not adopted yet.
 # - Recipes trained without input noise score 1.2 to 1.9 lower on validation than on
-#   the test; `lean` does not. Validation-only searches are drawn to that gap.
+#   the test; `lean` does not. Validation-only searches are drawn to that gap. Adding
+#   `lean`'s noise to the two noise-free winners halves their gap and lowers their test
+#   RMSE, but raises the validation score of one: the validation engines do not reward
+#   input noise, so a score on them alone cannot choose it.
 # - Under `tuned` and `lean`, GABA's RUL weight is on its floor when the checkpoint is
 #   taken, and the four methods differ by less than their seed-to-seed spread.
 
