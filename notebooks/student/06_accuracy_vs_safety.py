@@ -536,6 +536,10 @@ for source in lean_sources:
     part = lean_pair[lean_pair.source == source]
     spans = regimes.choices(list(part.method), part.rmse, part.nasa)
     print(f"{source}: " + ", ".join(f"{m} for w in [{lo:.3f}, {hi:.3f}]" for lo, hi, m in spans))
+measured = lean_pair[lean_pair.source == regimes.SOURCE_MEASURED]
+if len(measured):
+    rmse_span, nasa_span = np.ptp(measured.rmse), np.ptp(measured.nasa)
+    print(f"measured here: RMSE range {rmse_span:.2f}, NASA range {nasa_span:.0f} over the methods")
 
 # %% [markdown]
 # Under `lean` the choice collapses. AMNL has both the lowest mean RMSE (14.66) and
