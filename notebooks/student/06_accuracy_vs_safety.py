@@ -479,19 +479,30 @@ regimes.chooser_chart(figures)
 # measured here, each panel titled with its source, followed by the method $J$
 # chooses on each stretch of $w$.
 
+
 # %%
+def show_choices(table, measured_title=None):
+    """J(w) of each source of ``table`` in its own panel, then the method J picks on each
+    stretch of w; returns the sources."""
+    sources = list(dict.fromkeys(table.source))
+    fig, axes = plt.subplots(len(sources), 1, figsize=(8, 3.6 * len(sources)), squeeze=False)
+    for ax, source in zip(axes[:, 0], sources):
+        title = measured_title if source == regimes.SOURCE_MEASURED else None
+        regimes.chooser_figure(table, source=source, ax=ax, title=title)
+    plt.show()
+    for source in sources:
+        part = table[table.source == source]
+        spans = regimes.choices(list(part.method), part.rmse, part.nasa)
+        print(
+            f"{source}: " + ", ".join(f"{m} for w in [{lo:.3f}, {hi:.3f}]" for lo, hi, m in spans)
+        )
+    return sources
+
+
 fd001 = regimes.regime_table(RESULTS_DIR, subset="FD001")
 print(fd001.attrs["figures_from"])
 print(fd001[["source", "method", "seeds", "rmse", "nasa"]].round(2).to_string(index=False))
-sources = list(dict.fromkeys(fd001.source))
-fig, axes = plt.subplots(len(sources), 1, figsize=(8, 3.6 * len(sources)), squeeze=False)
-for ax, source in zip(axes[:, 0], sources):
-    regimes.chooser_figure(fd001, source=source, ax=ax)
-plt.show()
-for source in sources:
-    part = fd001[fd001.source == source]
-    spans = regimes.choices(list(part.method), part.rmse, part.nasa)
-    print(f"{source}: " + ", ".join(f"{m} for w in [{lo:.3f}, {hi:.3f}]" for lo, hi, m in spans))
+sources = show_choices(fd001)
 
 # %% [markdown]
 # On the book's FD001 means the choice is easy: GRACE has both the lowest RMSE and
@@ -525,17 +536,7 @@ lean_pair = regimes.regime_table(RESULTS_DIR, subset="FD002+FD004", profile="lea
 print(lean_pair.attrs["figures_from"])
 shown = ["source", "method", "seeds", "rmse", "nasa", "rmse_std", "nasa_std"]
 print(lean_pair[shown].round(2).to_string(index=False))
-lean_sources = list(dict.fromkeys(lean_pair.source))
-fig, axes = plt.subplots(len(lean_sources), 1, figsize=(8, 3.6 * len(lean_sources)), squeeze=False)
-for ax, source in zip(axes[:, 0], lean_sources):
-    lean_title = f"J(w): {source}, lean recipe, FD002+FD004 (5 seeds)"
-    title = lean_title if source == regimes.SOURCE_MEASURED else None
-    regimes.chooser_figure(lean_pair, source=source, ax=ax, title=title)
-plt.show()
-for source in lean_sources:
-    part = lean_pair[lean_pair.source == source]
-    spans = regimes.choices(list(part.method), part.rmse, part.nasa)
-    print(f"{source}: " + ", ".join(f"{m} for w in [{lo:.3f}, {hi:.3f}]" for lo, hi, m in spans))
+show_choices(lean_pair, f"J(w): {regimes.SOURCE_MEASURED}, lean recipe, FD002+FD004 (5 seeds)")
 measured = lean_pair[lean_pair.source == regimes.SOURCE_MEASURED]
 if len(measured):
     rmse_span, nasa_span = np.ptp(measured.rmse), np.ptp(measured.nasa)
