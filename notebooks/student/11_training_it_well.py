@@ -950,15 +950,14 @@ if len({r["method"] for r in candidate_runs}) > 1:
     by_method = {m: [r for r in candidate_runs if r["method"] == m] for m in CORE_METHODS}
     display(table(recipe_check({m: runs for m, runs in by_method.items() if runs})))
     display(Markdown(paired_markdown(paired_table(candidate_runs, "FD001", profile=candidate))))
-    base_nasa = {r["seed"]: r["test"]["nasa"] for r in by_method["baseline"]}
+    nasa = paired_table(candidate_runs, "FD001", profile=candidate, metric="nasa")
     print("NASA score, method - baseline by seed:")
-    for method in CORE_METHODS[1:]:
-        runs = sorted(by_method[method], key=lambda r: r["seed"])
-        diffs = [r["test"]["nasa"] - base_nasa[r["seed"]] for r in runs]
-        mean_nasa = np.mean([r["test"]["nasa"] for r in runs])
+    for method, rows in nasa.groupby("method"):
+        seeds, mean = rows[rows.seed != "mean"], rows[rows.seed == "mean"].iloc[0]
         print(
-            f"{method:>6}: {', '.join(f'{d:+.1f}' for d in diffs)}; mean {mean_nasa:.1f} "
-            f"against {np.mean(list(base_nasa.values())):.1f}, lower on {sum(d < 0 for d in diffs)}"
+            f"{method:>6}: {', '.join(f'{d:+.1f}' for d in seeds.difference)}; "
+            f"mean {mean.value:.1f} against {mean.reference_value:.1f}, "
+            f"lower on {(seeds.difference < 0).sum()}"
         )
 else:
     print("no runs of the other methods under the noisy trial 7 in results/search/ yet")
