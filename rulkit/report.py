@@ -531,6 +531,18 @@ def selection_gap_table(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def ensemble_rmse(records: list[dict]) -> float:
+    """Test RMSE of the runs' mean prediction per test engine (one averaged model; every
+    run chose its own epoch on its own validation engines, the test chooses nothing)."""
+    if not records:
+        raise ValueError("no runs to average")
+    first = records[0]["per_engine"]
+    for r in records[1:]:
+        _check_same_engines(records[0], r)
+    mean_pred = np.mean([r["per_engine"]["pred"] for r in records], axis=0)
+    return float(np.sqrt(np.mean((mean_pred - np.asarray(first["true"])) ** 2)))
+
+
 def floor_table(records: list[dict]) -> pd.DataFrame:
     """For GABA and GRACE runs: how often the RUL weight sits on GABA's floor after the
     warm-up, and how much harder the RUL task still pulls on the shared backbone

@@ -530,3 +530,20 @@ def test_report_cli_prints_the_paired_table(tmp_path, capsys):
     # another recipe: none of these files is a tuned run
     assert main(["report", str(tmp_path), "--paired", "--recipe", "tuned"]) == 0
     assert "| gaba | 0 |" not in capsys.readouterr().out
+
+
+def test_ensemble_rmse_averages_predictions_per_engine():
+    from rulkit.report import ensemble_rmse
+
+    records = [fake_result("FD001", "baseline", s, 0.0).to_dict() for s in range(2)]
+    true = np.asarray(records[0]["per_engine"]["true"], dtype=float)
+    records[0]["per_engine"]["pred"] = list(true + 4.0)
+    records[1]["per_engine"]["pred"] = list(true - 2.0)
+    # each run is off by 4 and 2 cycles everywhere; their mean prediction by 1
+    assert ensemble_rmse(records) == pytest.approx(1.0)
+    assert ensemble_rmse(records[:1]) == pytest.approx(4.0)
+    records[1]["per_engine"]["unit"] = list(reversed(records[1]["per_engine"]["unit"]))
+    with pytest.raises(ValueError, match="same test engines"):
+        ensemble_rmse(records)
+    with pytest.raises(ValueError, match="no runs"):
+        ensemble_rmse([])
