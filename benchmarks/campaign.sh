@@ -20,8 +20,13 @@
 # `nice -n 19` lowers the campaign against processes of its own session. On Linux with
 # autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled = 1) a background session
 # still gets a fair share against other sessions; AUTOGROUP_NICE=19 lowers the whole session
-# too, so the campaign only uses cores nobody else wants.
+# too, so the campaign only uses cores nobody else wants. The script then starts its own
+# session first (setsid), so that it lowers itself and not the shell that started it, and
+# every training run keeps that niceness (`rulkit sweep` copies it into each run's session).
 set -uo pipefail
+if [ -n "${AUTOGROUP_NICE:-}" ] && [ -z "${CAMPAIGN_OWN_SESSION:-}" ] && command -v setsid >/dev/null; then
+  CAMPAIGN_OWN_SESSION=1 exec setsid --wait "$0" "$@"
+fi
 cd "$(dirname "$0")/.."
 SEEDS=${SEEDS:-0-2}
 PROFILE=${PROFILE:-full}

@@ -326,3 +326,28 @@ def test_a_time_limit_counts_from_the_start_of_the_process(monkeypatch):
     monkeypatch.setattr(cli, "_seconds_since_start", lambda: 30.0)
     assert cli._minutes_left(2.0) == pytest.approx(1.5)
     assert cli._minutes_left(0.25) == 0.0 and cli._minutes_left(None) is None
+
+
+@pytest.mark.skipif(
+    not os.access("/proc/self/autogroup", os.W_OK), reason="no Linux autogroup scheduling here"
+)
+def test_a_trained_child_keeps_the_sweeps_autogroup_niceness():
+    """Each run starts its own session, hence a new autogroup at nice 0; the sweep copies
+    its own autogroup niceness into it, so a lowered campaign stays lowered."""
+    import functools
+
+    from rulkit.runs.sweep import _child_setup, autogroup_nice
+
+    assert autogroup_nice() is not None
+    show = [sys.executable, "-c", "print(open('/proc/self/autogroup').read())"]
+    child = subprocess.run(
+        show,
+        capture_output=True,
+        text=True,
+        start_new_session=True,
+        preexec_fn=functools.partial(_child_setup, 7),
+        check=True,
+    )
+    assert child.stdout.split()[-2:] == ["nice", "7"]
+    plain = subprocess.run(show, capture_output=True, text=True, start_new_session=True, check=True)
+    assert plain.stdout.split()[-2:] == ["nice", "0"]  # what a run got before the fix

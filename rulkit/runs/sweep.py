@@ -17,7 +17,9 @@ checkpoint kept), and sends SIGTERM to any still running a minute later.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import functools
 import json
 import math
 import os
@@ -86,6 +88,27 @@ def _die_with_parent() -> None:
         return
     if os.getppid() == 1:  # the parent died before prctl took effect
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+def autogroup_nice() -> int | None:
+    """This process's autogroup niceness (Linux autogroup scheduling), None without it."""
+    try:  # the file reads "/autogroup-236 nice 19"
+        return int(AUTOGROUP.read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _child_setup(nice: int | None) -> None:
+    """In the child before exec: die with the sweep, and keep the sweep's autogroup
+    niceness. A child in its own session gets a new autogroup at nice 0; without this,
+    a campaign lowered with AUTOGROUP_NICE would train at full priority."""
+    _die_with_parent()
+    if nice:
+        with contextlib.suppress(OSError):  # not Linux, or no autogroup scheduling
+            AUTOGROUP.write_text(str(nice))
 
 
 def _command(run: Run, out: Path, profile: str, device: str, overrides: dict, minutes) -> list[str]:
@@ -223,7 +246,7 @@ def sweep(
                         stdout=handle,
                         stderr=subprocess.STDOUT,
                         start_new_session=True,
-                        preexec_fn=_die_with_parent,
+                        preexec_fn=functools.partial(_child_setup, autogroup_nice()),
                     )
                 running[run] = (proc, now)
             if out_of_time and not running:
