@@ -123,16 +123,19 @@ dcnn_runs = by_recipe.get("dcnn", [])
 ablation_runs = [
     r for r in FD001 if config_label(r).startswith("custom-") and r["config"]["profile"] == "full"
 ]
-search_all = [
+from_lean = [
     r for r in FD001 if config_label(r).startswith("custom-") and r["config"]["profile"] == "lean"
 ]
+# section 7's checks use seeds 0-4; section 8's averaging check adds seeds 5-24 of one recipe
+search_all = [r for r in from_lean if r["seed"] < 5]
+extra_seeds = [r for r in from_lean if r["seed"] >= 5]
 # section 7 compares recipes on the baseline; its last check trains the other methods too
 search_runs = [r for r in search_all if r["method"] == "baseline"]
 print(f"read from {source}")
 print(
     f"FD001 runs: {len(book_runs)} book recipe, {len(tuned_runs)} tuned, "
     f"{len(by_recipe.get('lean', []))} lean, {len(dcnn_runs)} DCNN, {len(ablation_runs)} ablation, "
-    f"{len(search_runs)} search check"
+    f"{len(search_runs)} search check, {len(extra_seeds)} averaging check"
 )
 print("results read:", run_set(records))  # tests/test_results_current.py checks this line
 
@@ -1080,13 +1083,80 @@ for column in ("lowest on each run's test curve", "the runs averaged"):
 # them below 12.5: the shortfall is in what the runs learn, not in the choice among
 # their epochs. Averaging the five runs of a recipe gains each of those three more
 # (0.22 to 0.30; 0.83 for `tuned`): 12.64 for `lean`, 12.44 for the noisy trial 7.
-# That is the usual gain of an ensemble, paid for with five times the training, and it
-# is one figure per recipe with no spread over seeds beside it, so it does not answer
-# a target set for the mean of single runs. The DCNN is the exception: its lowest test
+# That is the usual gain of an ensemble, paid for with five times the training. Here it
+# is one figure per recipe, with no spread beside it; the check below measures that
+# spread for one recipe. The DCNN is the exception: its lowest test
 # points lie 0.45 below its chosen ones, more than averaging gains it (0.36, to
 # 12.26). It is also the one recipe here that evaluates its current weights rather
 # than an average of them (`ema_decay=0`); whether that is the reason is not measured
 # here.
+
+# %% [markdown]
+# The averaged figure of the noisy trial 7 is one draw of five runs. To see how much it
+# varies, the same recipe was trained at twenty more seeds (5 to 24), each choosing its
+# checkpoint on its own validation engines, and averaged in five disjoint groups of
+# five. How to read the outcome was written down before the runs
+# (`benchmarks/measurements/ensemble_check_2026-12-06.md`): an average of five runs
+# meets the bar of 12.5 if the mean over the groups is at most 12.5 and at least four
+# of the five groups are; it misses it if the mean is above and at least four groups
+# are above; anything else is unclear.
+
+# %%
+if extra_seeds and noisy_bands:
+    same_recipe = [r for r in extra_seeds if config_label(r) == config_label(noisy_bands[0])]
+    all_seeds = sorted(noisy_bands + same_recipe, key=lambda r: r["seed"])
+    by_five = {}
+    for r in all_seeds:  # seeds 0-4, 5-9, ...: complete groups only
+        by_five.setdefault(r["seed"] // 5, []).append(r)
+    groups = [g for g in by_five.values() if len(g) == 5]
+    averaged = pd.DataFrame(
+        {
+            "seeds": f"{g[0]['seed']}-{g[-1]['seed']}",
+            "mean of the five runs": float(np.mean([r["test"]["rmse"] for r in g])),
+            "the five averaged": ensemble_rmse(g),
+            "CPU minutes (one thread a run)": sum(r["provenance"]["wall_time_s"] for r in g) / 60,
+        }
+        for g in groups
+    )
+    display(table(averaged))
+    single = [r["test"]["rmse"] for r in all_seeds]
+    group_rmse = averaged["the five averaged"]
+    print(
+        f"{len(single)} single runs: test RMSE {np.mean(single):.2f} ± {np.std(single, ddof=1):.2f}; "
+        f"{len(groups)} averages of five: {group_rmse.mean():.2f} ± {group_rmse.std(ddof=1):.2f}, "
+        f"{(group_rmse <= TARGET).sum()} of {len(groups)} at most {TARGET}"
+    )
+    cost = averaged["CPU minutes (one thread a run)"]
+    book_hours = [r["provenance"]["wall_time_s"] / 3600 for r in book_runs]
+    if book_hours:
+        print(
+            f"one average of five: {cost.min():.0f} to {cost.max():.0f} minutes of one thread "
+            f"({all_seeds[0]['provenance']['device_name']}); one run of the book's recipe: "
+            f"{min(book_hours):.1f} to {max(book_hours):.1f} hours of one thread "
+            f"({book_runs[0]['provenance']['device_name']}, another machine)"
+        )
+    at_most, above = (group_rmse <= TARGET).sum(), (group_rmse > TARGET).sum()
+    if len(groups) < 5:
+        print("reading fixed in advance: waits for five groups")
+    elif group_rmse.mean() <= TARGET and at_most >= 4:
+        print("reading fixed in advance: an average of five runs meets the bar")
+    elif group_rmse.mean() > TARGET and above >= 4:
+        print("reading fixed in advance: an average of five runs misses the bar")
+    else:
+        print("reading fixed in advance: unclear")
+else:
+    print("no runs of the averaging check (seeds 5-24) in results/ yet")
+
+# %% [markdown]
+# By the reading fixed in advance, an average of five runs meets the bar: the five
+# groups score 12.16 to 12.44, 12.30 ± 0.13 on average, every one at most 12.5. It
+# costs five runs, 21 to 29 minutes of one thread per averaged predictor here, while
+# one run of the book's recipe took 2.6 to 4.6 hours (on another machine, so the
+# ratio is rough). The same 25 runs say what a single run of this recipe scores:
+# 12.62 ± 0.35, on the reference network's mean and above 12.5. Their means by group
+# of five range from 12.44 to 12.81, so a five-seed mean of single runs can fall on
+# either side of the bar by the draw of seeds alone. Nothing is adopted from this
+# check: the chapters keep `lean`, and a single run of no recipe here reaches 12.5.
 
 # %% [markdown]
 # ## Exercises
@@ -1276,7 +1346,9 @@ else:
 #   the recipe.
 # - No epoch rule could take the recipes built on `lean` to a baseline of 12.5 on
 #   FD001: even the epoch of lowest test RMSE, which no honest protocol may choose,
-#   gains them only about 0.2. Averaging five runs gains more, at five times the cost.
+#   gains them only about 0.2. Averaging five runs gains more, at five times the cost:
+#   over five groups of the noisy trial 7, every average lies at or below 12.5, while
+#   its single runs average 12.62 over 25 seeds.
 
 # %% [markdown]
 # ## Check your understanding
