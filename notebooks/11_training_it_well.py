@@ -1028,15 +1028,15 @@ for row, name in ((2, "tuned"), (3, "lean")):
     print(f"the {name} recipe closes {ours:.2f} of it ({ours / book_gap:.0%})")
 
 # %% [markdown]
-# No recipe of this chapter brings the baseline to 12.5 on FD001. Is that the
-# validation engines' fault (they pick a poor epoch) or the recipe's (no epoch is
-# good enough)? The recorded test curves answer it. For each run take the lowest test
-# RMSE over all its epochs: a choice no honest protocol can make, so it bounds from
-# below what any epoch rule could reach with these runs. A second figure asks what
-# averaging buys: the test RMSE of one predictor that averages the runs' predictions
-# per test engine. Each run chose its own checkpoint on its own validation engines
-# (the seed draws them), so that average reads the test set only to be scored. Both
-# are diagnoses; neither chooses anything.
+# No recipe of this chapter brings the mean of its five baseline runs (seeds 0 to 4)
+# to 12.5 on FD001. Is that the validation engines' fault (they pick a poor epoch) or
+# the recipe's (no epoch is good enough)? The recorded test curves answer it. For
+# each run take the lowest test RMSE over all its epochs: a choice no honest protocol
+# can make, so it bounds from below what any epoch rule could reach with these runs.
+# A second figure asks what averaging buys: the test RMSE of one predictor that
+# averages the runs' predictions per test engine. Each run chose its own checkpoint
+# on its own validation engines (the seed draws them), so that average reads the test
+# set only to be scored. Both are diagnoses; neither chooses anything.
 
 # %%
 baseline_of = {
@@ -1156,7 +1156,8 @@ else:
 # 12.62 ± 0.35, on the reference network's mean and above 12.5. Their means by group
 # of five range from 12.44 to 12.81, so a five-seed mean of single runs can fall on
 # either side of the bar by the draw of seeds alone. Nothing is adopted from this
-# check: the chapters keep `lean`, and a single run of no recipe here reaches 12.5.
+# check: the chapters keep `lean`, and no recipe here reaches 12.5 as a mean of
+# single runs.
 
 # %% [markdown]
 # ## Exercises
