@@ -328,17 +328,22 @@ def test_a_time_limit_counts_from_the_start_of_the_process(monkeypatch):
     assert cli._minutes_left(0.25) == 0.0 and cli._minutes_left(None) is None
 
 
-@pytest.mark.skipif(
-    not os.access("/proc/self/autogroup", os.W_OK), reason="no Linux autogroup scheduling here"
-)
+def _autogroup_in_effect() -> bool:
+    """Autogroup scheduling applies: the file exists and names a group. Inside a
+    non-root CPU cgroup (as in many containers) it reads empty and nothing applies."""
+    from rulkit.runs.sweep import autogroup_nice
+
+    return os.access("/proc/self/autogroup", os.W_OK) and autogroup_nice() is not None
+
+
+@pytest.mark.skipif(not _autogroup_in_effect(), reason="no Linux autogroup scheduling here")
 def test_a_trained_child_keeps_the_sweeps_autogroup_niceness():
     """Each run starts its own session, hence a new autogroup at nice 0; the sweep copies
     its own autogroup niceness into it, so a lowered campaign stays lowered."""
     import functools
 
-    from rulkit.runs.sweep import _child_setup, autogroup_nice
+    from rulkit.runs.sweep import _child_setup
 
-    assert autogroup_nice() is not None
     show = [sys.executable, "-c", "print(open('/proc/self/autogroup').read())"]
     child = subprocess.run(
         show,
@@ -351,3 +356,39 @@ def test_a_trained_child_keeps_the_sweeps_autogroup_niceness():
     assert child.stdout.split()[-2:] == ["nice", "7"]
     plain = subprocess.run(show, capture_output=True, text=True, start_new_session=True, check=True)
     assert plain.stdout.split()[-2:] == ["nice", "0"]  # what a run got before the fix
+
+
+def test_autogroup_nice_reads_the_value_and_none_where_the_file_is_empty(tmp_path, monkeypatch):
+    from rulkit.runs import sweep
+
+    file = tmp_path / "autogroup"
+    monkeypatch.setattr(sweep, "AUTOGROUP", file)
+    assert sweep.autogroup_nice() is None  # no file
+    file.write_text("")  # what a process in a non-root CPU cgroup reads
+    assert sweep.autogroup_nice() is None
+    file.write_text("/autogroup-236 nice 19\n")
+    assert sweep.autogroup_nice() == 19
+
+
+def test_child_setup_retries_a_write_the_kernel_refuses_as_too_soon(monkeypatch):
+    from rulkit.runs import sweep
+
+    written = []
+
+    class Refusing:
+        """Refuses the first write with EAGAIN, as the kernel does within 0.1 s."""
+
+        def write_text(self, text):
+            if not written:
+                written.append(None)
+                raise BlockingIOError
+            written.append(text)
+
+    monkeypatch.setattr(sweep, "AUTOGROUP", Refusing())
+    monkeypatch.setattr(sweep, "_die_with_parent", lambda: None)
+    monkeypatch.setattr(sweep.time, "sleep", lambda s: None)
+    sweep._child_setup(19)
+    assert written == [None, "19"]
+    written.clear()
+    sweep._child_setup(0)  # nothing to copy: no write at all
+    assert written == []

@@ -17,7 +17,6 @@ checkpoint kept), and sends SIGTERM to any still running a minute later.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import json
@@ -106,9 +105,16 @@ def _child_setup(nice: int | None) -> None:
     niceness. A child in its own session gets a new autogroup at nice 0; without this,
     a campaign lowered with AUTOGROUP_NICE would train at full priority."""
     _die_with_parent()
-    if nice:
-        with contextlib.suppress(OSError):  # not Linux, or no autogroup scheduling
+    if not nice:
+        return
+    for _ in range(5):  # the kernel refuses (EAGAIN) writes closer than 0.1 s together
+        try:
             AUTOGROUP.write_text(str(nice))
+            return
+        except BlockingIOError:
+            time.sleep(0.1)
+        except OSError:  # not Linux, or no autogroup scheduling
+            return
 
 
 def _command(run: Run, out: Path, profile: str, device: str, overrides: dict, minutes) -> list[str]:
