@@ -331,7 +331,7 @@ def test_a_time_limit_counts_from_the_start_of_the_process(monkeypatch):
 def _autogroup_in_effect() -> bool:
     """Autogroup scheduling applies: the file exists and names a group. A process whose
     ancestors never started a session (setsid) stays in the kernel's default autogroup,
-    whose file reads empty: CI's tests run so, and nothing can be checked there."""
+    whose file reads empty (as PID 1's does on these machines, and CI's tests did)."""
     from rulkit.runs.sweep import autogroup_nice
 
     return os.access("/proc/self/autogroup", os.W_OK) and autogroup_nice() is not None
