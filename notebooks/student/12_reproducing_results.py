@@ -385,14 +385,16 @@ if full:
 # NASA score, the baseline the lower RMSE), but the whole cloud spans less than
 # either interval. The task weights answer the question the smoke runs raised:
 # yes, in the full recipe the RUL weight of GABA and GRACE sits on the floor of 0.05
-# for 96.1% of the recorded steps after the warm-up, and on the floor the RUL task
-# still pulls 16.76 (GABA) and 16.22 (GRACE) times harder than the health task
-# (median), not the balance GABA is built for (chapters 17-19 explain the limit of
-# 19 that the floor sets on equal pull). The scored models escape it, however: the
+# for 96.1% to 96.3% of the recorded steps after the warm-up, and on the floor the
+# RUL task still pulls 14.61 to 16.76 times harder than the health task (median),
+# not the balance GABA is built for (chapters 17-19 explain the limit of 19 that the
+# floor sets on equal pull). The two seed-0 scored models escape it, however: the
 # weight is first on the floor at step 240, and the checkpoint chosen on the
 # validation engines is that of epoch 4 in both runs, step 216 (54 steps an
 # epoch). They were trained while the weight fell from 0.5 to about 0.06, before
-# the floor bound; the epochs on the floor never beat them on validation.
+# the floor bound; the epochs on the floor never beat them on validation. GABA's
+# seed-1 run chose epoch 5, a few steps after the weight reached the floor
+# (chapters 17-19 give the steps).
 
 # %% [markdown]
 # ## The book's published figures
